@@ -1,0 +1,40 @@
+"""Marble: text, image or blockout to an editable 3D world of Gaussian splats and meshes.
+
+The core library. ``marble`` never imports ``pipelines`` or ``exporters`` at module level;
+:func:`generate` loads them when called.
+"""
+
+from __future__ import annotations
+
+from marble.camera import Camera
+from marble.errors import BudgetError, FormatError, InputError, MarbleError
+from marble.gaussians import Gaussians
+from marble.layout import Layout, LayoutObject, SceneSpec
+from marble.presets import PRESETS, Preset, get_preset
+from marble.view import View
+from marble.world import Environment, Layer, Provenance, World
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetError", "Camera", "Environment", "FormatError", "Gaussians", "InputError", "Layer", "Layout",
+    "LayoutObject", "MarbleError", "PRESETS", "Preset", "Provenance", "SceneSpec", "View", "World",
+    "generate", "get_preset", "__version__",
+]
+
+
+def generate(prompt: str | None = None, *, seed: int = 0, preset: str = "standard", **options) -> World:
+    """Make a world from a text prompt (or ``image=`` / ``layout=``) on the best available backend.
+
+    Args:
+        prompt: what to make, e.g. ``"a cabin in a snowy pine forest at sunset"``.
+        seed: the same prompt, seed and preset give the same world, bit for bit on CPU.
+        preset: ``"draft"``, ``"standard"`` or ``"high"``.
+        **options: passed to the pipeline (``image=``, ``layout=``, ``progress=``, ``device=``, ...).
+
+    Returns:
+        The generated :class:`World`.
+    """
+    from pipelines import generate_world  # lazy: keeps `import marble` light
+
+    return generate_world(prompt, seed=seed, preset=preset, **options)

@@ -1,0 +1,13 @@
+"""``marble batch``: placeholder until its issue lands (see README)."""
+
+from __future__ import annotations
+
+import typer
+
+from marble.cli.common import fail, handle_errors
+
+
+@handle_errors
+def batch(args: list[str] = typer.Argument(None)) -> None:
+    """Not built yet."""
+    fail("`marble batch` is not available in this build yet", code=1)

@@ -1,0 +1,49 @@
+"""Helpers every CLI command shares: turning Marble errors into one-line messages and exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable, TypeVar
+
+import typer
+
+from marble.errors import MarbleError
+
+F = TypeVar("F", bound=Callable)
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    first_line = " ".join(str(message).split())
+    print(f"error: {first_line}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Wrap a command so that Marble errors exit 2 with one line on stderr, and Ctrl-C exits 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except MarbleError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"file not found: {exc.filename}")
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_csv(value: str | None) -> list[str]:
+    """``"ply, glb"`` -> ``["ply", "glb"]`` (empty entries dropped)."""
+    if not value:
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]

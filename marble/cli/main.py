@@ -1,0 +1,38 @@
+"""Entry point of the ``marble`` console script: assembles the commands defined in sibling modules.
+
+Command modules import heavy libraries inside their functions, so ``marble --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from marble.cli import batch_cmd, export_cmd, generate_cmd, info_cmd, parse_cmd, render_cmd
+
+app = typer.Typer(
+    name="marble",
+    help=(
+        "Marble turns a text prompt, an image or a blockout into an editable 3D world of Gaussian "
+        "splats and meshes, and exports it to PLY, SPZ, GLB and USD. Run `marble COMMAND --help` for details."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+app.command("generate")(generate_cmd.generate)
+app.command("parse")(parse_cmd.parse)
+app.command("render")(render_cmd.render)
+app.command("export")(export_cmd.export)
+app.command("batch")(batch_cmd.batch)
+app.command("info")(info_cmd.info)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

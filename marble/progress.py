@@ -1,0 +1,64 @@
+"""Progress reporting shared by the CLI (tqdm bars) and the app (gr.Progress).
+
+Library code takes an optional ``progress`` callable ``(stage, fraction, message) -> None``
+and calls it as work advances; it never prints. :func:`tqdm_progress` adapts it to tqdm bars.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class ProgressFn(Protocol):
+    def __call__(self, stage: str, fraction: float, message: str = "") -> None: ...
+
+
+def report(progress: ProgressFn | None, stage: str, fraction: float, message: str = "") -> None:
+    """Call ``progress`` if given; ``fraction`` is clamped to [0, 1]."""
+    if progress is not None:
+        progress(stage, min(max(float(fraction), 0.0), 1.0), message)
+
+
+def track(items: Iterable[T], progress: ProgressFn | None, stage: str, total: int | None = None) -> Iterator[T]:
+    """Yield ``items`` while reporting ``stage`` progress after each one."""
+    if total is None:
+        try:
+            total = len(items)  # type: ignore[arg-type]
+        except TypeError:
+            total = None
+    report(progress, stage, 0.0)
+    for i, item in enumerate(items):
+        yield item
+        if total:
+            report(progress, stage, (i + 1) / total)
+    report(progress, stage, 1.0)
+
+
+def tqdm_progress(*, disable: bool | None = None) -> Callable[[str, float, str], None]:
+    """A ``progress`` callable that draws one tqdm bar per stage on stderr."""
+    from tqdm.auto import tqdm
+
+    if disable is None:
+        disable = not sys.stderr.isatty()
+    bars: dict[str, tqdm] = {}
+
+    def _progress(stage: str, fraction: float, message: str = "") -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():  # close earlier stages
+                if other.n < other.total:
+                    other.n = other.total
+                    other.refresh()
+            bar = bars[stage] = tqdm(total=1000, desc=f"{stage:>10}", leave=True, disable=disable,
+                                     bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+        bar.n = int(round(fraction * 1000))
+        if message:
+            bar.set_postfix_str(message, refresh=False)
+        bar.refresh()
+        if fraction >= 1.0:
+            bar.close()
+
+    return _progress
