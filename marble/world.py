@@ -462,7 +462,7 @@ def _mesh_to_tensors(mesh: trimesh.Trimesh, tensors: dict[str, Tensor], prefix: 
         image = getattr(mat, "baseColorTexture", None) or getattr(mat, "image", None)
         if image is not None:
             arr = np.asarray(image)
-            tensors[prefix + "texture"] = torch.from_numpy(np.ascontiguousarray(arr))
+            tensors[prefix + "texture"] = torch.from_numpy(np.array(arr, copy=True))
             desc["texture_mode"] = image.mode
         pbr = mat if isinstance(mat, trimesh.visual.material.PBRMaterial) else None
         desc["material"] = {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install Marble into a local virtual environment (.venv), adding only what is missing.
+#
+#   scripts/setup.sh            # the library, CLI and app
+#   scripts/setup.sh test       # ... plus the test tools (pytest, hypothesis, playwright, ray) and npm validators
+#
+# PyTorch: if .venv has no torch yet, the CPU build torch==2.13.0 is installed (override with
+# MARBLE_TORCH="torch==X.Y.Z" or install your own CUDA build into .venv first). An installed torch is
+# never replaced: it is pinned while the other packages install.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+extras="${1:-}"
+python_bin="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $($python_bin --version 2>&1)"
+  "$python_bin" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  echo "[setup] installing ${MARBLE_TORCH:-torch==2.13.0} (CPU build; set MARBLE_TORCH to choose another)"
+  "${pip[@]}" install "${MARBLE_TORCH:-torch==2.13.0}"
+fi
+torch_version=$(.venv/bin/python -c "import torch; print(torch.__version__)")
+constraints=$(mktemp)
+trap 'rm -f "$constraints"' EXIT
+echo "torch==${torch_version}" > "$constraints"
+
+target="."
+[ "$extras" = "test" ] && target=".[test]"
+if [ -n "${MARBLE_SKIP_PIP:-}" ]; then
+  echo "[setup] MARBLE_SKIP_PIP set: not installing Python packages"
+else
+  echo "[setup] installing Marble and its dependencies into .venv (torch ${torch_version} kept)"
+  "${pip[@]}" install -c "$constraints" -e "$target"
+fi
+
+if [ "$extras" = "test" ]; then
+  # System packages the tests need: libusb for open3d, chromium for the browser test.
+  need=()
+  ldconfig -p 2>/dev/null | grep -q libusb-1.0 || need+=(libusb-1.0-0)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "[setup] apt-get install ${need[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "[setup] please install these system packages: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2
+    fi
+  fi
+  if [ -f package.json ]; then
+    echo "[setup] installing npm validators (gltf-validator, splat-transform) into ./node_modules"
+    if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  fi
+fi
+echo "[setup] done: $(.venv/bin/python -c 'import marble, torch; print("marble", marble.__version__, "| torch", torch.__version__)')"

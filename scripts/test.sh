@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install the test dependencies (Python test tools, system packages when root, npm validators) and run
+# the whole test suite. Extra arguments go to pytest, e.g. scripts/test.sh -k export
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/setup.sh test
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
+exec .venv/bin/python -m pytest "$@"
