@@ -1,0 +1,216 @@
+"""The embedded text-to-world pipeline: prompt -> SceneSpec -> Layout -> views -> fused splats -> World.
+
+Runs with no weights, no GPU and no network: prompt understanding uses the packaged MiniLM sentence
+embeddings, the layout and materials are procedural, views are ray cast on the CPU. A ``painter``
+(e.g. the depth-ControlNet painter) may repaint the rendered views before fusion.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from marble.layout import Layout, SceneSpec
+from marble.presets import Preset, get_preset
+from marble.progress import ProgressFn, report
+from marble.view import View
+from marble.world import Environment, Provenance, World
+from pipelines.assemble import AssemblyInputs, assemble_world
+
+
+class Painter(Protocol):
+    """Repaints rendered views (same cameras, depth and ids; new ``rgb``)."""
+
+    name: str
+
+    def paint(self, views: list[View], *, prompt: str, layout: Layout, seed: int, progress: ProgressFn | None = None) -> list[View]: ...
+
+
+@dataclass
+class TextToWorldOutput:
+    """Result of :class:`TextToWorldPipeline`.
+
+    Attributes:
+        world: the generated world.
+        spec: the parsed prompt (``None`` when built from a user layout).
+        layout: the layout the world was built from.
+        views: the views that were fused (kept for refinement and fidelity checks).
+        timings: stage -> seconds.
+        metrics: e.g. ``{"fusion_psnr_db": 29.3}`` when fidelity was measured.
+    """
+
+    world: World
+    spec: SceneSpec | None
+    layout: Layout
+    views: list[View]
+    timings: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+
+class TextToWorldPipeline:
+    """Prompt (or user layout) to World, on the embedded procedural components.
+
+    Args:
+        painter: optional view painter run between rendering and fusion; ``None`` keeps the
+            procedural shading.
+    """
+
+    def __init__(self, painter: Painter | None = None) -> None:
+        self.painter = painter
+
+    def check_inputs(self, prompt: str, seed: int) -> str:
+        from marble.text import validate_prompt
+
+        if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
+            from marble.errors import InputError
+
+            raise InputError(f"`seed` must be an integer in 0..{2**32 - 1}, got {seed!r}")
+        return validate_prompt(prompt)
+
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        seed: int = 0,
+        preset: str | Preset = "standard",
+        progress: ProgressFn | None = None,
+        measure_fidelity: bool = False,
+    ) -> TextToWorldOutput:
+        """Generate a world from ``prompt``.
+
+        Args:
+            prompt: free text, e.g. "a cabin in a snowy pine forest at sunset".
+            seed: same prompt + seed + preset -> same world, bit for bit on CPU.
+            preset: "draft", "standard" or "high" (or a Preset).
+            progress: ``(stage, fraction, message)`` callback.
+            measure_fidelity: re-render the fused splats at the source cameras and record PSNR.
+        """
+        prompt = self.check_inputs(prompt, seed)
+        preset = get_preset(preset)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        report(progress, "parse", 0.0)
+        from marble.text import parse_prompt
+
+        spec = parse_prompt(prompt)
+        timings["parse"] = time.perf_counter() - t0
+        report(progress, "parse", 1.0, spec.archetype)
+
+        t0 = time.perf_counter()
+        report(progress, "layout", 0.0)
+        from pipelines.layout import synthesize_layout
+
+        layout = synthesize_layout(spec, seed=seed, preset=preset)
+        timings["layout"] = time.perf_counter() - t0
+        report(progress, "layout", 1.0, f"{len(layout.objects)} objects")
+        out = self._build(layout, spec=spec, prompt=prompt, seed=seed, preset=preset, progress=progress,
+                          measure_fidelity=measure_fidelity, timings=timings)
+        return out
+
+    def from_layout(
+        self,
+        layout: Layout,
+        *,
+        seed: int | None = None,
+        preset: str | Preset = "standard",
+        prompt: str | None = None,
+        progress: ProgressFn | None = None,
+        measure_fidelity: bool = False,
+    ) -> TextToWorldOutput:
+        """Generate a world from a user's layout (a blockout edited in the app or loaded from JSON)."""
+        preset = get_preset(preset)
+        seed = layout.seed if seed is None else seed
+        if prompt is None and layout.spec is not None:
+            prompt = layout.spec.prompt
+        return self._build(layout, spec=layout.spec, prompt=prompt or "", seed=seed, preset=preset,
+                           progress=progress, measure_fidelity=measure_fidelity, timings={"parse": 0.0, "layout": 0.0})
+
+    def _build(self, layout, *, spec, prompt, seed, preset, progress, measure_fidelity, timings) -> TextToWorldOutput:
+        from pipelines.fusion import fuse_views
+        from pipelines.layout import build_scene_geometry
+        from pipelines.views import camera_rig, render_views
+
+        t0 = time.perf_counter()
+        report(progress, "geometry", 0.0)
+        geometry = build_scene_geometry(layout, detail=preset.mesh_subdivisions)
+        timings["geometry"] = time.perf_counter() - t0
+        report(progress, "geometry", 1.0, f"{sum(len(g.mesh.faces) for g in geometry):,} triangles")
+
+        t0 = time.perf_counter()
+        cameras = camera_rig(layout, preset=preset, seed=seed)
+        views = render_views(layout, geometry, cameras, seed=seed, progress=_sub(progress, "views"))
+        timings["views"] = time.perf_counter() - t0
+
+        painter_name = "procedural"
+        if self.painter is not None:
+            t0 = time.perf_counter()
+            views = self.painter.paint(views, prompt=prompt, layout=layout, seed=seed, progress=_sub(progress, "paint"))
+            painter_name = getattr(self.painter, "name", type(self.painter).__name__)
+            timings["paint"] = time.perf_counter() - t0
+
+        environment = Environment(lighting=layout.environment.lighting, ground_color=_ground_color(layout))
+        t0 = time.perf_counter()
+        fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=_sub(progress, "fusion"))
+        timings["fusion"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        report(progress, "assemble", 0.0)
+        provenance = Provenance(
+            prompt=prompt or None,
+            seed=seed,
+            preset=preset.name,
+            inputs={"prompt": prompt, "layout_objects": len(layout.objects)},
+            stages={
+                "text": "minilm-embeddings" if spec is not None else "user-layout",
+                "layout": "procedural" if spec is not None else "user-layout",
+                "views": "open3d-raycast",
+                "paint": painter_name,
+                "fusion": "voxel-merge",
+            },
+            versions=Provenance.collect_versions(),
+        )
+        world = assemble_world(
+            fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
+            environment=environment, cameras=cameras, provenance=provenance, seed=seed,
+        )
+        timings["assemble"] = time.perf_counter() - t0
+        report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
+
+        metrics: dict = {}
+        if measure_fidelity:
+            from pipelines.fusion import fusion_psnr
+
+            t0 = time.perf_counter()
+            metrics = {"fusion_psnr": fusion_psnr(world, views, environment=environment)}
+            timings["fidelity"] = time.perf_counter() - t0
+        world.provenance.timings = {k: round(v, 4) for k, v in timings.items()}
+        world.provenance.metrics = _jsonable(metrics)
+        return TextToWorldOutput(world=world, spec=spec, layout=layout, views=views, timings=timings, metrics=metrics)
+
+
+def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:
+    """Forward a component's progress under one stage name."""
+    if progress is None:
+        return None
+    return lambda _stage, fraction, message="": progress(stage, fraction, message)
+
+
+def _ground_color(layout: Layout) -> tuple[float, float, float]:
+    from marble.vocab import MATERIALS
+
+    env = layout.environment
+    if env.ground_color is not None:
+        return tuple(env.ground_color)
+    mat = MATERIALS.get(env.ground_material)
+    return mat.color if mat else (0.35, 0.33, 0.3)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        return obj.item()
+    return obj
