@@ -96,7 +96,8 @@ def test_archetypes_differ_and_contain_objects(prompt, archetype, label):
 )
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, needle):
     out = tmp_path / "out"
-    res = run_cli("generate", *args, "--out", str(out), "--quiet", "--preset" if "--preset" not in args else "--quiet")
+    extra = [] if "--preset" in args else ["--preset", "draft"]
+    res = run_cli("generate", *args, *extra, "--out", str(out), "--quiet")
     assert res.returncode == 2, (res.returncode, res.stderr)
     lines = [l for l in res.stderr.strip().splitlines() if l.strip()]
     assert len(lines) == 1 and needle in lines[0].lower(), res.stderr
