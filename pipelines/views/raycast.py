@@ -1,0 +1,288 @@
+"""Render a layout's procedural geometry from any camera with Embree ray casting on the CPU.
+
+:class:`LayoutRenderer` loads every ``SceneGeometry`` (world frame) into one
+``open3d.t.geometry.RaycastingScene``; :meth:`LayoutRenderer.render` casts one ray per pixel, looks up
+each hit's material part, asks the procedural material for an albedo, casts a shadow ray towards
+the sun and shades (see :mod:`pipelines.views.shading`). The result is a ``marble.view.View`` with
+z-depth (``inf`` for sky), world normals, per-pixel layer ids and the shaded colour.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Callable, Sequence
+
+import numpy as np
+
+from marble.camera import Camera
+from marble.errors import InputError
+from marble.layout import Layout
+from marble.progress import ProgressFn, report
+from marble.view import View
+from pipelines.views.shading import environment_for, shade, sky_pixels, sun_strength, sun_vector
+
+AlbedoFn = Callable[..., np.ndarray]
+
+SMOOTH_NORMAL_COS = 0.85
+"""Interpolated vertex normals are used where they stay within ~32 degrees of the face normal."""
+
+
+def _default_albedo() -> AlbedoFn:
+    from pipelines.layout import albedo  # lazy: the layout package builds noise tables
+
+    return albedo
+
+
+def _object_seed(seed: int, name: str) -> int:
+    """A per-layer material seed: stable across runs and machines (crc32, not ``hash``)."""
+    return (int(seed) * 1_000_003 + zlib.crc32(name.encode("utf-8"))) % (2**31 - 1)
+
+
+class LayoutRenderer:
+    """Ray-cast renderer of procedural scene geometry (the "blockout renderer + procedural painter").
+
+    Args:
+        geometry: ``SceneGeometry`` items (``name``, ``mesh`` in the LOCAL frame, ``face_part [F]``,
+            ``parts`` with ``material``/``color``, ``T_world_object [4, 4]``). Layer ids in the
+            views index ``[g.name for g in geometry]``.
+        layout: the layout (its environment's lighting shades the views).
+        seed: material pattern seed; the same seed gives identical views.
+        albedo_fn: ``albedo(material, color, points [N,3], normals [N,3], *, seed) -> [N,3]``;
+            defaults to ``pipelines.layout.albedo``.
+        shadows: cast a shadow ray per lit hit.
+        ao_samples: rays per hit for short-range ambient occlusion (0 = off).
+    """
+
+    def __init__(
+        self,
+        geometry: Sequence,
+        layout: Layout,
+        *,
+        seed: int,
+        albedo_fn: AlbedoFn | None = None,
+        shadows: bool = True,
+        ao_samples: int = 0,
+    ) -> None:
+        import open3d as o3d  # lazy: heavy import
+
+        if not geometry:
+            raise InputError("`geometry` is empty: build it with pipelines.layout.build_scene_geometry(layout)")
+        self._o3d = o3d
+        self.layout = layout
+        self.seed = int(seed)
+        self.environment = environment_for(layout)
+        self.lighting = layout.environment.lighting
+        self.albedo_fn = albedo_fn if albedo_fn is not None else _default_albedo()
+        self.shadows = bool(shadows)
+        self.ao_samples = int(ao_samples)
+        self.layer_names: list[str] = [g.name for g in geometry]
+        if len(set(self.layer_names)) != len(self.layer_names):
+            raise InputError("`geometry` has duplicate layer names; each SceneGeometry needs a unique `name`")
+
+        self.scene = o3d.t.geometry.RaycastingScene()
+        face_offset = [0]
+        vert_offset = 0
+        faces_all, vnormals_all, part_all = [], [], []
+        self._parts: list[tuple[str, tuple, int]] = []  # global part id -> (material, colour, seed)
+        for gi, g in enumerate(geometry):
+            mesh = g.mesh
+            T = np.asarray(g.T_world_object, dtype=np.float64)
+            if T.shape != (4, 4) or not np.isfinite(T).all():
+                raise InputError(f"geometry {g.name!r}: `T_world_object` must be a finite 4x4 matrix")
+            V = np.asarray(mesh.vertices, dtype=np.float64) @ T[:3, :3].T + T[:3, 3]
+            F = np.asarray(mesh.faces, dtype=np.int64)
+            face_part = np.asarray(g.face_part, dtype=np.int64).reshape(-1)
+            if face_part.shape[0] != F.shape[0]:
+                raise InputError(
+                    f"geometry {g.name!r}: `face_part` has {face_part.shape[0]} entries for {F.shape[0]} faces"
+                )
+            if len(F) and (face_part.min() < 0 or face_part.max() >= len(g.parts)):
+                raise InputError(f"geometry {g.name!r}: `face_part` indexes outside its {len(g.parts)} parts")
+            gid = self.scene.add_triangles(
+                o3d.core.Tensor(V.astype(np.float32)), o3d.core.Tensor(F.astype(np.uint32))
+            )
+            if gid != gi:  # open3d numbers geometries in insertion order
+                raise RuntimeError(f"unexpected open3d geometry id {gid} for index {gi}")
+            vn = _vertex_normals(V, F)
+            oseed = _object_seed(self.seed, g.name)
+            part_base = len(self._parts)
+            for p in g.parts:
+                self._parts.append((p.material, tuple(float(c) for c in p.color), oseed))
+            faces_all.append(F + vert_offset)
+            vnormals_all.append(vn)
+            part_all.append(face_part + part_base)
+            vert_offset += len(V)
+            face_offset.append(face_offset[-1] + len(F))
+        self._face_offset = np.asarray(face_offset, dtype=np.int64)
+        self._faces = np.concatenate(faces_all) if faces_all else np.zeros((0, 3), np.int64)
+        self._vnormals = np.concatenate(vnormals_all).astype(np.float32)
+        self._face_part = np.concatenate(part_all)
+
+    # ------------------------------------------------------------------ rendering
+    def render(self, camera: Camera) -> View:
+        """Render one view.
+
+        Args:
+            camera: where to look from (OpenCV convention).
+        Returns:
+            ``View`` with ``rgb [H, W, 3]`` shaded colour, ``depth [H, W]`` z-depth (``inf`` for sky),
+            ``normals [H, W, 3]`` world normals (zero for sky), ``object_ids [H, W]`` (index into
+            ``layer_names``, ``-1`` for sky) and ``confidence [H, W]`` (1 on geometry, 0 on sky).
+        """
+        camera.validate()
+        h, w = camera.height, camera.width
+        dirs = camera.ray_directions().numpy().reshape(-1, 3)  # [HW, 3] world, unit
+        origin = camera.position.numpy().astype(np.float32)
+        forward = camera.T_world_camera[:3, 2].numpy().astype(np.float32)
+        hits = self._cast(origin, dirs)
+        t = hits["t_hit"]
+        hit = np.isfinite(t)
+        n_pix = h * w
+
+        rgb = np.empty((n_pix, 3), np.float32)
+        depth = np.full(n_pix, np.inf, np.float32)
+        normals = np.zeros((n_pix, 3), np.float32)
+        ids = np.full(n_pix, -1, np.int32)
+        rgb[~hit] = sky_pixels(self.environment, dirs[~hit])
+        if hit.any():
+            idx = np.nonzero(hit)[0]
+            d = dirs[idx]
+            th = t[idx]
+            gid = hits["geometry_ids"][idx].astype(np.int64)
+            prim = hits["primitive_ids"][idx].astype(np.int64)
+            gface = self._face_offset[gid] + prim
+            points = origin + d * th[:, None]
+            nrm = self._normals(gface, hits["primitive_normals"][idx], hits["primitive_uvs"][idx], d)
+            alb = self._albedo(self._face_part[gface], points, nrm)
+            vis = self._sun_visibility(points, nrm) if self.shadows else None
+            occ = self._occlusion(points, nrm) if self.ao_samples > 0 else None
+            rgb[idx] = shade(
+                alb, nrm, th, lighting=self.lighting, sun_visible=vis, occlusion=occ,
+                ground_color=self.environment.ground_color,
+            )
+            depth[idx] = th * (d @ forward)
+            normals[idx] = nrm
+            ids[idx] = gid.astype(np.int32)
+        return View(
+            camera=camera,
+            rgb=rgb.reshape(h, w, 3),
+            depth=depth.reshape(h, w),
+            object_ids=ids.reshape(h, w),
+            layer_names=list(self.layer_names),
+            normals=normals.reshape(h, w, 3),
+            confidence=hit.astype(np.float32).reshape(h, w),
+            source="procedural",
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _cast(self, origins: np.ndarray, dirs: np.ndarray) -> dict[str, np.ndarray]:
+        rays = np.empty((dirs.shape[0], 6), np.float32)
+        rays[:, :3] = origins
+        rays[:, 3:] = dirs
+        out = self.scene.cast_rays(self._o3d.core.Tensor(rays))
+        return {k: v.numpy() for k, v in out.items()}
+
+    def _normals(self, gface, face_n, uv, dirs) -> np.ndarray:
+        """Smooth normals where the mesh is smooth, flat ones at creases; flipped to face the ray."""
+        face_n = face_n.astype(np.float32)
+        tri = self._faces[gface]  # [N, 3]
+        u, v = uv[:, 0:1], uv[:, 1:2]
+        vn = self._vnormals
+        interp = (1 - u - v) * vn[tri[:, 0]] + u * vn[tri[:, 1]] + v * vn[tri[:, 2]]
+        interp /= np.maximum(np.linalg.norm(interp, axis=1, keepdims=True), 1e-8)
+        use = (np.sum(interp * face_n, axis=1) > SMOOTH_NORMAL_COS)[:, None]
+        n = np.where(use, interp, face_n)
+        flip = np.sum(n * dirs, axis=1) > 0  # two-sided: face the viewer
+        n[flip] = -n[flip]
+        return n.astype(np.float32)
+
+    def _albedo(self, gpart: np.ndarray, points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+        out = np.empty((len(gpart), 3), np.float32)
+        order = np.argsort(gpart, kind="stable")
+        sorted_parts = gpart[order]
+        starts = np.flatnonzero(np.r_[True, sorted_parts[1:] != sorted_parts[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for a, b in zip(starts, ends):
+            sel = order[a:b]
+            material, color, oseed = self._parts[int(sorted_parts[a])]
+            col = self.albedo_fn(material, color, points[sel], normals[sel], seed=oseed)
+            out[sel] = np.clip(np.asarray(col, np.float32).reshape(-1, 3), 0.0, 1.0)
+        return out
+
+    def _sun_visibility(self, points: np.ndarray, normals: np.ndarray) -> np.ndarray | None:
+        s = sun_vector(self.lighting)
+        if sun_strength(self.lighting) <= 0:
+            return None
+        vis = np.zeros(len(points), np.float32)
+        lit = (normals @ s) > 0
+        if not lit.any():
+            return vis
+        p = points[lit]
+        eps = 1e-3 * (1.0 + np.linalg.norm(p, axis=1, keepdims=True) * 0.01)
+        rays = np.empty((len(p), 6), np.float32)
+        rays[:, :3] = p + normals[lit] * eps
+        rays[:, 3:] = s
+        occluded = self.scene.test_occlusions(self._o3d.core.Tensor(rays)).numpy()
+        vis[lit] = (~occluded).astype(np.float32)
+        return vis
+
+    def _occlusion(self, points: np.ndarray, normals: np.ndarray, radius: float = 0.6) -> np.ndarray:
+        """Fraction of ``ao_samples`` short cosine-ish rays that escape within ``radius`` metres."""
+        k = self.ao_samples
+        rng = np.random.default_rng(self.seed)
+        base = rng.normal(size=(k, 3)).astype(np.float32)
+        base /= np.linalg.norm(base, axis=1, keepdims=True)
+        open_frac = np.zeros(len(points), np.float32)
+        for j in range(k):
+            d = base[j] + normals  # hemisphere around the normal
+            d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-8)
+            rays = np.empty((len(points), 6), np.float32)
+            rays[:, :3] = points + normals * 1e-3
+            rays[:, 3:] = d
+            occ = self.scene.test_occlusions(self._o3d.core.Tensor(rays), tfar=radius).numpy()
+            open_frac += (~occ).astype(np.float32)
+        return 0.35 + 0.65 * open_frac / k
+
+
+def _vertex_normals(V: np.ndarray, F: np.ndarray) -> np.ndarray:
+    """``[V, 3]`` area-weighted vertex normals (zero for unused vertices)."""
+    vn = np.zeros_like(V)
+    if len(F):
+        fn = np.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]])  # length = 2 * area
+        idx = F.reshape(-1)
+        for c in range(3):
+            vn[:, c] = np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(V))
+    vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+    return vn
+
+
+def render_views(
+    layout: Layout,
+    geometry: Sequence,
+    cameras: Sequence[Camera],
+    *,
+    seed: int,
+    progress: ProgressFn | None = None,
+    albedo_fn: AlbedoFn | None = None,
+) -> list[View]:
+    """Render ``cameras`` of a layout's geometry with the procedural painter.
+
+    Args:
+        layout: the layout (lighting).
+        geometry: ``SceneGeometry`` list from ``pipelines.layout.build_scene_geometry``.
+        cameras: the rig (see :func:`pipelines.views.camera_rig`).
+        seed: material seed.
+        progress: ``(stage, fraction, message)`` callback, stage ``"views"``.
+        albedo_fn: override of ``pipelines.layout.albedo`` (tests).
+    Returns:
+        One ``View`` per camera, in order.
+    """
+    if not cameras:
+        raise InputError("`cameras` is empty: pass at least one Camera (see pipelines.views.camera_rig)")
+    renderer = LayoutRenderer(geometry, layout, seed=seed, albedo_fn=albedo_fn)
+    views = []
+    report(progress, "views", 0.0)
+    for i, cam in enumerate(cameras):
+        views.append(renderer.render(cam))
+        report(progress, "views", (i + 1) / len(cameras), f"{i + 1}/{len(cameras)}")
+    return views
