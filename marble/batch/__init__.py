@@ -1,0 +1,19 @@
+"""Batch generation: many worlds from one job file, resumable, on local processes or a Ray cluster.
+
+Modules: :mod:`~marble.batch.jobs` (parse and validate job files), :mod:`~marble.batch.manifest`
+(job records, verification, atomic folder commits, ``manifest.jsonl``), :mod:`~marble.batch.worker`
+(``run_job``: the work of one job), :mod:`~marble.batch.runner` (local process pool),
+:mod:`~marble.batch.ray_runner` (Ray tasks) and :mod:`~marble.batch.orchestrate` (``run_batch``).
+"""
+
+from __future__ import annotations
+
+from marble.batch.jobs import Job, JobFileError, Problem, load_jobs
+from marble.batch.manifest import read_manifest, verify_job_dir
+from marble.batch.orchestrate import BatchReport, format_summary, plan_batch, run_batch
+from marble.batch.worker import JobResult, run_job
+
+__all__ = [
+    "BatchReport", "Job", "JobFileError", "JobResult", "Problem", "format_summary", "load_jobs", "plan_batch",
+    "read_manifest", "run_batch", "run_job", "verify_job_dir",
+]

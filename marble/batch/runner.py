@@ -1,0 +1,247 @@
+"""Local parallelism: a pool of spawned worker processes, each loading the models once.
+
+Each worker is a ``spawn``-ed process that imports the pipelines and warms its models once (the pool
+initializer), then runs one job at a time with :func:`marble.batch.worker.run_job`. The driver talks
+to every worker over its own pipe and watches its process sentinel, so when a worker dies (killed,
+out of memory, a crash in native code) exactly the job it was running is recorded as failed, a fresh
+worker replaces it, and the other jobs carry on.
+
+Workers ignore SIGINT (the driver decides what Ctrl-C means) and exit by themselves when the driver
+process goes away, so killing the driver never leaves orphans that keep writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any, Callable, Iterator
+
+from marble.batch.jobs import Job
+from marble.batch.worker import JobResult, failed_result, run_job
+
+#: Most times in a row a worker may die before it is ready before the pool gives up.
+MAX_START_FAILURES = 3
+
+
+def available_cpus() -> int:
+    """CPU cores this process may use (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def warm_up() -> None:
+    """Load what every job needs once per worker: the pipelines, the exporters and the prompt embedder."""
+    import exporters  # noqa: F401
+    import pipelines  # noqa: F401
+
+    try:
+        from marble import text
+    except ImportError:
+        return
+    for name in ("warm_up", "load_embedder", "get_embedder", "default_embedder"):
+        fn = getattr(text, name, None)
+        if callable(fn):
+            try:
+                fn()
+            except TypeError:
+                continue
+            return
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(3)
+        time.sleep(0.5)
+
+
+def _worker_main(conn, out_dir: str, threads: int, parent_pid: int) -> None:
+    """Body of a worker process: warm up, then run the jobs the driver sends until it sends ``None``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        warm_up()
+    except Exception:  # noqa: BLE001 - reported to the driver, which stops the batch
+        conn.send(("fatal", traceback.format_exc()))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job = Job.from_dict(msg)
+        conn.send(("started", job.name, os.getpid()))
+        result = run_job(job, out_dir)
+        conn.send(("result", result.to_dict()))
+
+
+@contextlib.contextmanager
+def _thread_env(threads: int) -> Iterator[None]:
+    """Set the native thread-pool sizes a spawned child inherits, then restore the parent's."""
+    keys = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: str(threads) for k in keys})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Any
+    ready: bool = False
+    job: Job | None = None
+    started: float = 0.0
+    started_wall: float = 0.0
+    killed_for: str | None = None
+
+
+def describe_exit(code: int | None) -> str:
+    """``-9`` -> ``"killed by SIGKILL"``; ``1`` -> ``"exit code 1"``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class LocalPool:
+    """Run jobs on ``workers`` spawned processes of this machine.
+
+    Args:
+        out_dir: the batch's output folder (workers write job folders into it).
+        workers: number of worker processes.
+        threads_per_worker: torch/OpenMP threads per worker (default: cores // workers, at least 1).
+        job_timeout: seconds after which a job's worker is killed and the job recorded as failed (``None``: no limit).
+        start_timeout: seconds a worker may take to import and warm up before the pool gives up.
+        poll_s: longest wait between checks of the workers.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, *, workers: int, threads_per_worker: int | None = None,
+                 job_timeout: float | None = None, start_timeout: float = 600.0, poll_s: float = 0.5):
+        if workers < 1:
+            raise ValueError(f"`workers` must be at least 1, got {workers}")
+        self.out_dir = str(out_dir)
+        self.workers = int(workers)
+        self.threads = threads_per_worker or max(1, available_cpus() // self.workers)
+        self.job_timeout = job_timeout
+        self.start_timeout = start_timeout
+        self.poll_s = poll_s
+        self._ctx = mp.get_context("spawn")
+
+    def _spawn(self) -> _Worker:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_worker_main, args=(child_conn, self.out_dir, self.threads, os.getpid()),
+                                 daemon=True, name="marble-batch-worker")
+        with _thread_env(self.threads):
+            proc.start()
+        child_conn.close()
+        w = _Worker(proc=proc, conn=parent_conn)
+        w.started = time.monotonic()
+        return w
+
+    def run(self, jobs: list[Job], *, on_result: Callable[[JobResult], None],
+            on_start: Callable[[Job, int], None] | None = None) -> None:
+        """Run every job; call ``on_result`` (in this process) as each one finishes, in completion order.
+
+        Raises:
+            RuntimeError: workers cannot start (they die or fail while importing/warming up).
+            KeyboardInterrupt: passed on after the workers are stopped.
+        """
+        queue = deque(jobs)
+        pool: list[_Worker] = []
+        start_failures = 0
+        try:
+            pool = [self._spawn() for _ in range(min(self.workers, len(queue)))]
+            while pool and (queue or any(w.job is not None for w in pool)):
+                for w in pool:
+                    if w.ready and w.job is None and queue:
+                        job = queue.popleft()
+                        w.conn.send(job.to_dict())
+                        w.job, w.started, w.started_wall = job, time.monotonic(), time.time()
+                wait([w.conn for w in pool] + [w.proc.sentinel for w in pool], timeout=self.poll_s)
+                now = time.monotonic()
+                for w in list(pool):
+                    dead = False
+                    try:
+                        while w.conn.poll():
+                            msg = w.conn.recv()
+                            if msg[0] == "ready":
+                                w.ready, start_failures = True, 0
+                            elif msg[0] == "started" and on_start is not None and w.job is not None:
+                                on_start(w.job, msg[2])
+                            elif msg[0] == "result":
+                                w.job = None
+                                on_result(JobResult.from_dict(msg[1]))
+                            elif msg[0] == "fatal":
+                                raise RuntimeError(f"a batch worker failed while starting:\n{msg[1]}")
+                    except (EOFError, OSError):
+                        dead = True
+                    if not dead and not w.proc.is_alive():
+                        dead = not w.conn.poll()
+                    if dead:
+                        w.proc.join(timeout=5)
+                        pool.remove(w)
+                        with contextlib.suppress(OSError):
+                            w.conn.close()
+                        if w.job is not None:
+                            why = w.killed_for or f"the worker process died ({describe_exit(w.proc.exitcode)})"
+                            on_result(failed_result(w.job, why, started=w.started_wall,
+                                                    worker={"pid": w.proc.pid}))
+                        elif not w.ready:
+                            start_failures += 1
+                            if start_failures >= MAX_START_FAILURES:
+                                raise RuntimeError(f"batch workers keep dying while starting "
+                                                   f"({describe_exit(w.proc.exitcode)})")
+                        busy = sum(1 for x in pool if x.job is not None)
+                        if len(pool) < self.workers and len(queue) > len(pool) - busy:
+                            pool.append(self._spawn())
+                        continue
+                    if w.job is not None and self.job_timeout and now - w.started > self.job_timeout:
+                        w.killed_for = f"timed out after {self.job_timeout:g} s (the worker was stopped)"
+                        w.proc.kill()
+                    elif not w.ready and now - w.started > self.start_timeout:
+                        raise RuntimeError(f"a batch worker did not start within {self.start_timeout:g} s")
+        finally:
+            self._shutdown(pool)
+
+    def _shutdown(self, pool: list[_Worker]) -> None:
+        for w in pool:
+            if w.job is None:
+                with contextlib.suppress(OSError, ValueError):
+                    w.conn.send(None)
+            else:
+                w.proc.kill()
+        deadline = time.monotonic() + 10
+        for w in pool:
+            w.proc.join(timeout=max(0.1, deadline - time.monotonic()))
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(timeout=5)
+            with contextlib.suppress(OSError):
+                w.conn.close()
