@@ -135,18 +135,17 @@ def supported_formats() -> tuple[str, ...]:
 
 
 def supported_profiles() -> tuple[str, ...]:
-    """VR/engine profile names the exporters offer (the design's list if they cannot say)."""
+    """VR/engine profile names ``exporters.profiles`` offers (the design's list if it cannot be imported)."""
     try:
-        import exporters
-
-        names = getattr(exporters, "PROFILES", None) or getattr(exporters, "profile_names", None)
-        if callable(names):
-            names = names()
-        if names:
-            return tuple(str(n).lower() for n in names)
+        from exporters import profiles
     except ImportError:
-        pass
-    return _FALLBACK_PROFILES
+        return _FALLBACK_PROFILES
+    names = getattr(profiles, "PROFILES", None)
+    if callable(getattr(profiles, "profile_names", None)):
+        names = profiles.profile_names()
+    if isinstance(names, dict):
+        names = list(names)
+    return tuple(str(n).lower() for n in names) if names else _FALLBACK_PROFILES
 
 
 def _check_prompt(prompt: str) -> str:

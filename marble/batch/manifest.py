@@ -228,8 +228,8 @@ class Manifest:
         self._order = {job.name: job.index for job in jobs}
         self._records: dict[str, dict[str, Any]] = {}
         self._min_interval = min_interval
-        self._last_flush = 0.0
-        self._dirty = False
+        self._last_flush: float | None = None
+        self._dirty = True  # the first flush always writes, so every batch leaves a manifest
 
     def update(self, record: dict[str, Any]) -> None:
         """Set the record of job ``record["name"]``."""
@@ -243,7 +243,8 @@ class Manifest:
     def flush(self, *, force: bool = False) -> bool:
         """Rewrite the file if anything changed (and the interval has passed, unless ``force``)."""
         now = time.monotonic()
-        if not self._dirty or (not force and now - self._last_flush < self._min_interval):
+        recent = self._last_flush is not None and now - self._last_flush < self._min_interval
+        if not self._dirty or (not force and recent):
             return False
         text = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in self.records())
         write_text_atomic(self.path, text)

@@ -26,9 +26,14 @@ from typing import Any, Callable, Iterator
 
 from marble.batch.jobs import Job
 from marble.batch.worker import JobResult, failed_result, run_job
+from marble.errors import MarbleError
 
 #: Most times in a row a worker may die before it is ready before the pool gives up.
 MAX_START_FAILURES = 3
+
+
+class BatchError(MarbleError):
+    """The batch machinery itself failed (workers cannot start); no single job is to blame."""
 
 
 def available_cpus() -> int:
@@ -73,10 +78,13 @@ def _worker_main(conn, out_dir: str, threads: int, parent_pid: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
-        warm_up()
     except Exception:  # noqa: BLE001 - reported to the driver, which stops the batch
         conn.send(("fatal", traceback.format_exc()))
         return
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - not fatal: each job then fails with the real error, recorded in its job.json
+        pass
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -170,7 +178,7 @@ class LocalPool:
         """Run every job; call ``on_result`` (in this process) as each one finishes, in completion order.
 
         Raises:
-            RuntimeError: workers cannot start (they die or fail while importing/warming up).
+            BatchError: workers cannot start (they die or fail while importing/warming up).
             KeyboardInterrupt: passed on after the workers are stopped.
         """
         queue = deque(jobs)
@@ -199,7 +207,7 @@ class LocalPool:
                                 w.job = None
                                 on_result(JobResult.from_dict(msg[1]))
                             elif msg[0] == "fatal":
-                                raise RuntimeError(f"a batch worker failed while starting:\n{msg[1]}")
+                                raise BatchError(f"a batch worker failed while starting: {msg[1].strip().splitlines()[-1]}")
                     except (EOFError, OSError):
                         dead = True
                     if not dead and not w.proc.is_alive():
@@ -216,7 +224,7 @@ class LocalPool:
                         elif not w.ready:
                             start_failures += 1
                             if start_failures >= MAX_START_FAILURES:
-                                raise RuntimeError(f"batch workers keep dying while starting "
+                                raise BatchError(f"batch workers keep dying while starting "
                                                    f"({describe_exit(w.proc.exitcode)})")
                         busy = sum(1 for x in pool if x.job is not None)
                         if len(pool) < self.workers and len(queue) > len(pool) - busy:
@@ -226,7 +234,7 @@ class LocalPool:
                         w.killed_for = f"timed out after {self.job_timeout:g} s (the worker was stopped)"
                         w.proc.kill()
                     elif not w.ready and now - w.started > self.start_timeout:
-                        raise RuntimeError(f"a batch worker did not start within {self.start_timeout:g} s")
+                        raise BatchError(f"a batch worker did not start within {self.start_timeout:g} s")
         finally:
             self._shutdown(pool)
 

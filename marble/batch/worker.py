@@ -120,7 +120,7 @@ def produce(job: Job, folder: Path) -> dict[str, Any]:
         options["image"] = job.image
     world = marble.generate(job.prompt, seed=job.seed, preset=job.preset, **options)
     return write_outputs(world, folder, formats=tuple(job.formats), previews=job.previews, video=False,
-                         profile=job.profile)
+                         profile=job.profile, extra_manifest={"job": job.to_dict()})
 
 
 def _attempt(job: Job, folder: Path) -> JobResult:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from marble.cli.common import EXIT_BAD_INPUT, handle_errors, parse_csv
+from marble.cli.common import EXIT_BAD_INPUT, fail, handle_errors, parse_csv
 
 EXIT_JOBS_FAILED = 1
 
@@ -47,6 +47,7 @@ def batch(
     jobs are done, 1 when any failed, 2 for bad input.
     """
     from marble.batch import JobFileError, format_summary, load_jobs, run_batch
+    from marble.batch.runner import BatchError
     from marble.errors import InputError
 
     if workers is not None and workers < 1:
@@ -70,6 +71,8 @@ def batch(
     try:
         report = run_batch(job_list, out, workers=workers, ray=ray, retry_failed=retry_failed,
                            job_timeout=job_timeout, ray_transfer=ray_transfer, progress=progress)
+    except BatchError as exc:
+        fail(str(exc), code=EXIT_JOBS_FAILED)
     finally:
         signal.signal(signal.SIGTERM, previous)
     typer.echo(format_summary(report))
