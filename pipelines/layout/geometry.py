@@ -1,0 +1,85 @@
+"""Layout -> meshes: one :class:`SceneGeometry` per layer, and vertex-colour baking for export."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from marble.errors import InputError
+from marble.layout import Layout
+from pipelines.layout.materials import albedo
+from pipelines.layout.shapes import build_object
+from pipelines.layout.terrain import ground_geometry
+from pipelines.layout.types import SceneGeometry
+
+
+def build_scene_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry]:
+    """Procedural meshes for every layer of a layout.
+
+    Args:
+        layout: the layout (environment + objects).
+        detail: tessellation level: 0 coarse, 1 default (trees ~1-3k triangles, terrain ~32k),
+            2 fine.
+
+    Returns:
+        Environment layers first ("ground" [+ "water"] outdoors; "floor", "walls", "ceiling"
+        indoors, identity pose), then one layer per ``LayoutObject`` in layout order, each mesh in
+        the object's local frame (bottom-centre origin) with ``T_world_object`` its pose.
+    """
+    if not isinstance(layout, Layout):
+        raise InputError(f"`layout` must be a marble.layout.Layout, got {type(layout).__name__}")
+    if not isinstance(detail, (int, np.integer)) or not 0 <= int(detail) <= 3:
+        raise InputError(f"`detail` must be an integer in 0..3, got {detail!r}")
+    out = ground_geometry(layout, detail=int(detail))
+    for obj in layout.objects:
+        if min(obj.size) <= 0:
+            raise InputError(f"object {obj.name!r} has a non-positive `size` {obj.size}")
+        mesh, fp, parts = build_object(obj, detail=int(detail))
+        out.append(SceneGeometry(obj.name, obj.label, mesh, fp, parts, obj.T_world_object.numpy().astype(np.float64)))
+    return out
+
+
+def _target_edge(mesh: trimesh.Trimesh, max_faces: int) -> float:
+    area = float(mesh.area)
+    # an equilateral triangle of side e has area 0.433 e^2
+    return max(0.06, float(np.sqrt(area / (0.433 * max_faces))))
+
+
+def bake_vertex_colors(geom: SceneGeometry, *, seed: int, max_edge: float | None = None,
+                       max_faces: int = 200_000) -> trimesh.Trimesh:
+    """Local-frame copy of ``geom.mesh`` with per-vertex RGBA colours from :func:`albedo`.
+
+    Large faces are subdivided (edges at most ``max_edge`` metres, default chosen so the result has
+    about ``max_faces`` faces at most, and never finer than 6 cm) so the material pattern shows.
+    Colours are evaluated at each vertex's WORLD position, so they agree with the views.
+
+    Returns:
+        A ``trimesh.Trimesh`` (``process=False``) with ``visual.vertex_colors [V, 4]`` uint8 and
+        ``metadata["face_part"] [F]`` int32.
+    """
+    mesh = geom.mesh
+    if max_edge is None:
+        max_edge = _target_edge(mesh, max_faces)
+    v = np.asarray(mesh.vertices, dtype=np.float64)
+    f = np.asarray(mesh.faces, dtype=np.int64)
+    fp = np.asarray(geom.face_part, dtype=np.int32)
+    edges = np.linalg.norm(v[f[:, [1, 2, 0]]] - v[f], axis=2).max(1)
+    if (edges > max_edge).any():
+        v, f, idx = trimesh.remesh.subdivide_to_size(v, f, max_edge=max_edge, max_iter=8, return_index=True)
+        fp = fp[idx]
+    out = trimesh.Trimesh(vertices=v, faces=f, process=False, validate=False)
+    T = np.asarray(geom.T_world_object, dtype=np.float64)
+    vw = v @ T[:3, :3].T + T[:3, 3]
+    nw = np.asarray(out.vertex_normals, dtype=np.float64) @ T[:3, :3].T
+    # each vertex takes the part of a face that uses it (primitives never share vertices)
+    vpart = np.zeros(len(v), dtype=np.int32)
+    vpart[f.ravel()] = np.repeat(fp, 3)
+    rgb = np.zeros((len(v), 3), dtype=np.float32)
+    for k, part in enumerate(geom.parts):
+        sel = np.nonzero(vpart == k)[0]
+        if len(sel):
+            rgb[sel] = albedo(part.material, part.color, vw[sel], nw[sel], seed=seed)
+    rgba = np.concatenate([np.round(rgb * 255).astype(np.uint8), np.full((len(v), 1), 255, np.uint8)], 1)
+    out.visual = trimesh.visual.ColorVisuals(out, vertex_colors=rgba)
+    out.metadata["face_part"] = fp
+    return out

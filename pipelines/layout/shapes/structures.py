@@ -1,0 +1,3 @@
+"""Shape generators."""
+
+from __future__ import annotations
