@@ -1,13 +1,25 @@
-"""``marble parse``: placeholder until its issue lands (see README)."""
+"""``marble parse "PROMPT"``: show how Marble reads a prompt (archetype, objects, relations, light)."""
 
 from __future__ import annotations
 
 import typer
 
-from marble.cli.common import fail, handle_errors
+from marble.cli.common import handle_errors
 
 
 @handle_errors
-def parse(args: list[str] = typer.Argument(None)) -> None:
-    """Not built yet."""
-    fail("`marble parse` is not available in this build yet", code=1)
+def parse(
+    prompt: str = typer.Argument(..., help='What to make, e.g. "a cabin in a snowy pine forest at sunset".'),
+    as_json: bool = typer.Option(False, "--json", help="Print the SceneSpec as JSON instead of readable lines."),
+    no_embeddings: bool = typer.Option(
+        False, "--no-embeddings", help="Match words with the built-in word lists only (skips loading the text model)."),
+) -> None:
+    """Parse PROMPT into a SceneSpec: archetype, objects with counts, colours, materials and relations,
+    time of day, weather and style. Exit code 2 on an empty or too-long prompt."""
+    from marble.text import describe_spec, parse_prompt
+
+    spec = parse_prompt(prompt, embedder=False if no_embeddings else None)
+    if as_json:
+        typer.echo(spec.to_json())
+    else:
+        typer.echo(describe_spec(spec))
