@@ -1,0 +1,115 @@
+"""Exporters and importers: every format a Marble world can go to or come from.
+
+    from exporters import export, import_file
+    export(world, "garden.glb", profile="quest3")      # -> [garden.glb, garden.collider.glb, ...]
+    world = import_file("scan.spz")
+
+The format is chosen by the file's extension (longest match, so ``.compressed.ply`` wins over
+``.ply``). ``EXPORTERS``/``IMPORTERS`` map extensions to format objects; a VR profile
+(``exporters.profiles``) prunes splats and decimates meshes to its budget before writing.
+Every file is written atomically: on error nothing is left at the final names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from exporters.importers import import_file
+from exporters.registry import EXPORTERS, IMPORTERS, Exporter, Importer, match_extension, register_exporter, register_importer
+from exporters.scene import ExportOptions, ExportScene
+from marble.errors import InputError
+
+__all__ = [
+    "EXPORTERS", "IMPORTERS", "Exporter", "Importer", "ExportOptions", "ExportScene",
+    "export", "import_file", "supported_export_formats", "supported_import_formats",
+]
+
+
+def _register_all() -> None:
+    from exporters import cameras_json, compressed_ply, gltf, panorama, ply, splat, spz, usd
+
+    register_exporter(Exporter(".ply", ply.write_ply, "3DGS PLY (INRIA layout; SuperSplat, gsplat, nerfstudio)"))
+    register_exporter(Exporter(".compressed.ply", compressed_ply.write_compressed_ply,
+                               "PlayCanvas/SuperSplat chunked compressed PLY"))
+    register_exporter(Exporter(".splat", splat.write_splat, "antimatter15 .splat (32 bytes per splat)"))
+    register_exporter(Exporter(".spz", spz.write_spz, "Niantic SPZ (gzip, quantised; RUB)"))
+    register_exporter(Exporter(".glb", gltf.write_glb, "binary glTF: meshes + KHR_gaussian_splatting", "both"))
+    register_exporter(Exporter(".gltf", gltf.write_gltf, "JSON glTF with embedded buffer", "both"))
+    for ext in usd.EXTENSIONS:
+        register_exporter(Exporter(ext, usd.write_usd, "OpenUSD stage: meshes + ParticleField3DGaussianSplat", "both"))
+    register_exporter(Exporter(".png", panorama.write_panorama, "equirectangular panorama render", "other"))
+    register_exporter(Exporter(".json", cameras_json.write_cameras_json,
+                               "camera path (nerfstudio transforms.json layout)", "other"))
+
+    register_importer(Importer(".ply", ply.read_ply_file, "3DGS PLY"))
+    register_importer(Importer(".compressed.ply", compressed_ply.read_compressed_ply_file, "compressed PLY"))
+    register_importer(Importer(".splat", splat.read_splat_file, "antimatter15 .splat"))
+    register_importer(Importer(".spz", spz.read_spz_file, "Niantic SPZ (v1-v3)"))
+    register_importer(Importer(".glb", gltf.read_glb_file, "GLB meshes and KHR_gaussian_splatting splats"))
+
+
+_register_all()
+
+
+def supported_export_formats() -> list[str]:
+    """Registered export extensions, sorted (``[".compressed.ply", ".glb", ...]``)."""
+    return sorted(EXPORTERS)
+
+
+def supported_import_formats() -> list[str]:
+    """Registered import extensions, sorted."""
+    return sorted(IMPORTERS)
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Refuse output paths that are folders or whose folder cannot be created or written."""
+    p = Path(path)
+    if p.exists() and p.is_dir():
+        raise InputError(f"output path {str(p)!r} is a folder: give a file name such as {str(p / 'world.glb')!r}")
+    parent = p.parent if str(p.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"cannot write {str(p)!r}: {str(probe)!r} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {str(p)!r}: folder {str(probe)!r} is not writable; choose another output folder")
+    return p
+
+
+def export(world, path: str | os.PathLike, **options) -> list[Path]:
+    """Write ``world`` to ``path`` in the format chosen by its extension.
+
+    Args:
+        world: a :class:`~marble.world.World`.
+        path: output file; its extension picks the format (see :func:`supported_export_formats`).
+        **options: see :class:`exporters.scene.ExportOptions` (``profile``, ``layers``, ``splats``,
+            ``meshes``, ``bake_textures``, ``texture_size``, ``sh_degree``, ``axes``, ``collider``, ...).
+    Returns:
+        The files written, main file first (then e.g. the collider GLB and the manifest).
+    Raises:
+        InputError: unknown extension or option, no layers, unwritable path.
+        BudgetError: a profile's budget cannot be met.
+    """
+    from exporters.profiles import apply_profile, write_profile_extras
+
+    p = Path(path)
+    ext = match_extension(p, EXPORTERS, what="export")
+    opts = ExportOptions.from_kwargs(options)
+    check_output_path(p)
+    scene = ExportScene.from_world(world, opts)
+    profile = apply_profile(scene, opts, extension=ext)
+    exporter = EXPORTERS[ext]
+    written: list[Path] = []
+    try:
+        written += exporter.write(scene, p, opts)
+        if profile is not None:
+            written += write_profile_extras(scene, p, opts, profile, main_files=list(written))
+    except BaseException:
+        for f in written:  # all or nothing: remove files already renamed into place
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
+        raise
+    return written

@@ -1,0 +1,360 @@
+"""``.glb`` / ``.gltf``: meshes with PBR materials and, when asked, splats (KHR_gaussian_splatting).
+
+One node per layer, named after the layer, holding one mesh whose primitives are the layer's
+triangles (vertex colours as linear ``COLOR_0``, or a baked/base-colour texture) and its splats
+(a POINTS primitive, see ``khr_splats``). glTF is +Y up, metres: the world frame, no flip.
+The reader turns such files (ours, splat-transform's, other tools' meshes) back into a World.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from exporters.binary import read_input_bytes, require_bytes
+from exporters.gltf_builder import CHUNK_BIN, CHUNK_JSON, ELEMENT_ARRAY_BUFFER, GLB_MAGIC, GltfBuilder
+from exporters.khr_splats import add_splat_primitive, decode_splat_primitive, is_splat_primitive
+from exporters.scene import ExportOptions, ExportScene
+from marble.errors import FormatError
+from marble.io import atomic_write
+
+
+# ---------------------------------------------------------------------- colour helpers
+def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] -> linear (IEC 61966-2-1)."""
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(c: np.ndarray) -> np.ndarray:
+    """Linear values in [0, 1] -> sRGB-encoded."""
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- mesh encoding
+def _unit_normals(mesh: trimesh.Trimesh) -> np.ndarray:
+    n = np.array(mesh.vertex_normals, dtype=np.float64)
+    norm = np.linalg.norm(n, axis=1)
+    bad = ~np.isfinite(norm) | (norm < 1e-6)
+    n[bad] = (0.0, 1.0, 0.0)
+    norm[bad] = 1.0
+    return (n / norm[:, None]).astype(np.float32)
+
+
+def mesh_primitive(b: GltfBuilder, mesh: trimesh.Trimesh, *, name: str, material: dict | None = None) -> dict:
+    """Store ``mesh`` (vertex colours, face colours or a texture) and return its triangle primitive."""
+    vis = mesh.visual
+    uv = None
+    texture_image = None
+    colors = None
+    if isinstance(vis, trimesh.visual.TextureVisuals) and vis.uv is not None and len(vis.uv) == len(mesh.vertices):
+        uv = np.asarray(vis.uv, dtype=np.float32)
+        mat = vis.material
+        texture_image = getattr(mat, "baseColorTexture", None) or getattr(mat, "image", None)
+    elif isinstance(vis, trimesh.visual.ColorVisuals) and vis.kind == "face":
+        mesh = trimesh.Trimesh(
+            vertices=mesh.vertices[mesh.faces].reshape(-1, 3),
+            faces=np.arange(len(mesh.faces) * 3).reshape(-1, 3),
+            vertex_colors=np.repeat(np.asarray(vis.face_colors), 3, axis=0),
+            process=False,
+        )
+        colors = np.asarray(mesh.visual.vertex_colors)
+    elif isinstance(vis, trimesh.visual.ColorVisuals) and vis.kind == "vertex":
+        colors = np.asarray(vis.vertex_colors)
+    attrs = {
+        "POSITION": b.add_accessor(np.asarray(mesh.vertices, dtype=np.float32), min_max=True),
+        "NORMAL": b.add_accessor(_unit_normals(mesh)),
+    }
+    alpha_blend = False
+    if colors is not None:
+        lin = srgb_to_linear(colors[:, :3].astype(np.float64) / 255.0)
+        alpha = colors[:, 3].astype(np.float64) / 255.0
+        if (colors[:, 3] < 255).any():
+            alpha_blend = True
+            c = np.concatenate([lin, alpha[:, None]], axis=1)
+        else:
+            c = lin
+        attrs["COLOR_0"] = b.add_accessor(np.round(c * 65535).astype(np.uint16), normalized=True)
+    if uv is not None:
+        attrs["TEXCOORD_0"] = b.add_accessor(np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1).astype(np.float32))
+    faces = np.asarray(mesh.faces)
+    idx_dtype = np.uint16 if len(mesh.vertices) < 65535 else np.uint32
+    indices = b.add_accessor(faces.reshape(-1).astype(idx_dtype), target=ELEMENT_ARRAY_BUFFER)
+    mat = {
+        "name": name,
+        "pbrMetallicRoughness": {"baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.9},
+        "doubleSided": True,
+    }
+    if material:
+        mat["pbrMetallicRoughness"].update(material)
+    if texture_image is not None:
+        tex = b.add_image_png(_png_bytes(texture_image.convert("RGBA" if texture_image.mode in ("RGBA", "LA") else "RGB")),
+                              name=name)
+        mat["pbrMetallicRoughness"]["baseColorTexture"] = {"index": tex}
+    if alpha_blend:
+        mat["alphaMode"] = "BLEND"
+    m_index = b.add("materials", mat)
+    return {"attributes": attrs, "indices": indices, "material": m_index, "mode": 4}
+
+
+def build_gltf(scene: ExportScene, options: ExportOptions, *, generator: str = "Marble") -> GltfBuilder:
+    """A glTF document with one node per layer (mesh triangles + KHR splat points)."""
+    from exporters.textures import maybe_bake
+
+    b = GltfBuilder(generator=generator)
+    for layer in scene.layers:
+        prims = []
+        if layer.mesh is not None and options.meshes:
+            mesh = maybe_bake(layer.mesh, options, scene)
+            prims.append(mesh_primitive(b, mesh, name=layer.label or layer.name))
+        if layer.gaussians is not None and options.splats:
+            prims.append(add_splat_primitive(b, layer.gaussians, sh_degree=options.sh_degree))
+        if not prims:
+            continue
+        mesh_index = b.add("meshes", {"name": layer.name, "primitives": prims})
+        node = b.add("nodes", {"name": layer.name, "mesh": mesh_index, "extras": {"label": layer.label}})
+        b.doc["scenes"][0]["nodes"].append(node)
+    return b
+
+
+def write_glb(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:
+    """Write a binary glTF (atomically)."""
+    data = build_gltf(scene, options).glb_bytes()
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+    return [Path(path)]
+
+
+def write_gltf(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:
+    """Write a self-contained JSON glTF (buffer embedded as a data URI, atomically)."""
+    data = build_gltf(scene, options).gltf_bytes()
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+    return [Path(path)]
+
+
+# ---------------------------------------------------------------------- reading
+_NP = {5126: np.float32, 5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5120: np.int8, 5122: np.int16}
+_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+
+
+def parse_glb(path: str | Path, data: bytes) -> tuple[dict, bytes]:
+    """Split a GLB into its JSON document and binary chunk, checking every length."""
+    name = Path(path).name
+    require_bytes(path, len(data), 12, "GLB header")
+    magic, version, length = struct.unpack_from("<III", data, 0)
+    if magic != GLB_MAGIC:
+        raise FormatError(f"{name}: not a GLB file (bad magic)")
+    if version != 2:
+        raise FormatError(f"{name}: GLB version {version} is not supported (need 2)")
+    if length > len(data):
+        raise FormatError(f"{name}: truncated: header says {length} bytes, file has {len(data)}")
+    off, doc, binary = 12, None, b""
+    while off + 8 <= length:
+        clen, ctype = struct.unpack_from("<II", data, off)
+        off += 8
+        require_bytes(path, length - off, clen, "GLB chunk")
+        chunk = data[off : off + clen]
+        off += clen
+        if ctype == CHUNK_JSON and doc is None:
+            try:
+                doc = json.loads(chunk.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise FormatError(f"{name}: GLB JSON chunk is not valid JSON ({exc})") from exc
+        elif ctype == CHUNK_BIN and not binary:
+            binary = chunk
+    if not isinstance(doc, dict):
+        raise FormatError(f"{name}: GLB has no JSON chunk")
+    return doc, binary
+
+
+class _Accessors:
+    """Reads accessors of a parsed glTF with bounds checks (returns float arrays, normalised applied)."""
+
+    def __init__(self, name: str, doc: dict, binary: bytes) -> None:
+        self.name, self.doc, self.bin = name, doc, binary
+
+    def __call__(self, index: int, *, raw: bool = False) -> np.ndarray:
+        try:
+            acc = self.doc["accessors"][index]
+            comps = _NCOMP[acc["type"]]
+            dt = np.dtype(_NP[acc["componentType"]]).newbyteorder("<")
+            count = int(acc["count"])
+        except (KeyError, IndexError, TypeError) as exc:
+            raise FormatError(f"{self.name}: accessor {index} is malformed ({exc})") from exc
+        if count < 0 or "sparse" in acc or "bufferView" not in acc:
+            raise FormatError(f"{self.name}: accessor {index} uses an unsupported layout (sparse or no bufferView)")
+        try:
+            view = self.doc["bufferViews"][acc["bufferView"]]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise FormatError(f"{self.name}: accessor {index} names a missing bufferView") from exc
+        if view.get("buffer", 0) != 0:
+            raise FormatError(f"{self.name}: only the GLB binary buffer is supported")
+        start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
+        elem = dt.itemsize * comps
+        stride = int(view.get("byteStride", elem) or elem)
+        need = 0 if count == 0 else stride * (count - 1) + elem
+        if start < 0 or need > int(view.get("byteLength", 0)) - int(acc.get("byteOffset", 0)) or start + need > len(self.bin):
+            raise FormatError(f"{self.name}: truncated: accessor {index} needs {need} bytes beyond its buffer")
+        if stride == elem:
+            arr = np.frombuffer(self.bin, dtype=dt, count=count * comps, offset=start).reshape(count, comps)
+        else:
+            rows = np.lib.stride_tricks.as_strided(
+                np.frombuffer(self.bin, dtype=np.uint8, count=need, offset=start), shape=(count, elem), strides=(stride, 1)
+            )
+            arr = np.ascontiguousarray(rows).view(dt).reshape(count, comps)
+        if raw:
+            return arr
+        out = arr.astype(np.float32)
+        if acc.get("normalized") and dt.kind in "ui":
+            info = np.iinfo(dt)
+            out = out / float(info.max)
+            if dt.kind == "i":
+                out = np.maximum(out, -1.0)
+        return out
+
+
+def _node_matrices(doc: dict, name: str) -> dict[int, np.ndarray]:
+    """World matrix of every node reachable from the default scene (TRS or matrix)."""
+    nodes = doc.get("nodes") or []
+    out: dict[int, np.ndarray] = {}
+
+    def local(node: dict) -> np.ndarray:
+        if "matrix" in node:
+            return np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
+        T = np.eye(4)
+        if "scale" in node:
+            T = np.diag([*node["scale"], 1.0]) @ T
+        if "rotation" in node:
+            x, y, z, w = node["rotation"]
+            R = trimesh.transformations.quaternion_matrix([w, x, y, z])
+            T = R @ T
+        if "translation" in node:
+            T[:3, 3] += node["translation"]
+        return T
+
+    scenes = doc.get("scenes") or [{"nodes": list(range(len(nodes)))}]
+    roots = scenes[int(doc.get("scene", 0)) if scenes else 0].get("nodes", [])
+    stack = [(int(r), np.eye(4)) for r in roots]
+    seen = 0
+    while stack:
+        i, parent = stack.pop()
+        seen += 1
+        if seen > 100_000 or not (0 <= i < len(nodes)) or i in out:
+            raise FormatError(f"{name}: node hierarchy is cyclic or invalid")
+        out[i] = parent @ local(nodes[i])
+        stack.extend((int(c), out[i]) for c in nodes[i].get("children", []))
+    return out
+
+
+def decode_glb(path: str | Path, data: bytes):
+    """A World from a GLB: one layer per node with a mesh (its triangles and/or KHR splats)."""
+    from exporters.importers import layer_name_for
+    from marble.gaussians import Gaussians
+    from marble.world import Layer, Provenance, World
+
+    name = Path(path).name
+    doc, binary = parse_glb(path, data)
+    read = _Accessors(name, doc, binary)
+    linear_scale = str((doc.get("asset") or {}).get("generator", "")).startswith("splat-transform")
+    world = World(provenance=Provenance(inputs={"import": name}))
+    try:
+        matrices = _node_matrices(doc, name)
+        for ni, T in sorted(matrices.items()):
+            node = doc["nodes"][ni]
+            if "mesh" not in node:
+                continue
+            mesh_doc = doc["meshes"][node["mesh"]]
+            splats, tris = [], []
+            for prim in mesh_doc.get("primitives", []):
+                if is_splat_primitive(prim):
+                    splats.append(decode_splat_primitive(prim, read, name=name, linear_scale=linear_scale))
+                elif prim.get("mode", 4) == 4:
+                    tris.append(_decode_triangles(prim, read, doc, binary, name))
+            if not splats and not tris:
+                continue
+            g = Gaussians.concat(splats) if splats else None
+            mesh = trimesh.util.concatenate(tris) if len(tris) > 1 else (tris[0] if tris else None)
+            if not np.allclose(T, np.eye(4)):
+                if g is not None:
+                    g = g.transform(T)
+                if mesh is not None:
+                    mesh.apply_transform(T)
+            base = node.get("name") or mesh_doc.get("name") or layer_name_for(path)
+            label = (node.get("extras") or {}).get("label", base) if isinstance(node.get("extras"), dict) else base
+            world.add_layer(Layer(world.unique_name(str(base)), label=str(label), gaussians=g, mesh=mesh))
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(f"{name}: inconsistent glTF document ({type(exc).__name__}: {exc})") from exc
+    if not world.layers:
+        raise FormatError(f"{name}: GLB holds no triangle meshes or Gaussian splats")
+    return world
+
+
+def _decode_triangles(prim: dict, read: _Accessors, doc: dict, binary: bytes, name: str) -> trimesh.Trimesh:
+    from exporters.binary import check_count, require_finite
+
+    attrs = prim["attributes"]
+    verts = read(attrs["POSITION"]).reshape(-1, 3).astype(np.float64)
+    if "indices" in prim:
+        idx = read(prim["indices"], raw=True).reshape(-1).astype(np.int64)
+    else:
+        idx = np.arange(len(verts))
+    if idx.size % 3:
+        raise FormatError(f"{name}: triangle index count {idx.size} is not a multiple of 3")
+    check_count(name, idx.size // 3, what="triangles")
+    if idx.size and (idx.max() >= len(verts) or idx.min() < 0):
+        raise FormatError(f"{name}: triangle indices point past the {len(verts)} vertices")
+    require_finite(name, position=verts)
+    faces = idx.reshape(-1, 3)
+    visual = None
+    if "TEXCOORD_0" in attrs and "material" in prim:
+        mat = doc["materials"][prim["material"]]
+        tex = (mat.get("pbrMetallicRoughness") or {}).get("baseColorTexture")
+        if tex is not None:
+            image = _read_image(doc, binary, doc["textures"][tex["index"]]["source"], name)
+            uv = read(attrs["TEXCOORD_0"]).reshape(-1, 2)
+            uv = np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1)
+            visual = trimesh.visual.TextureVisuals(uv=uv, material=trimesh.visual.material.PBRMaterial(baseColorTexture=image))
+    if visual is None and "COLOR_0" in attrs:
+        c = read(attrs["COLOR_0"])
+        rgb = linear_to_srgb(c[:, :3])
+        a = c[:, 3:4] if c.shape[1] == 4 else np.ones((len(c), 1))
+        visual = trimesh.visual.ColorVisuals(vertex_colors=np.round(np.concatenate([rgb, a], 1) * 255).astype(np.uint8))
+    return trimesh.Trimesh(vertices=verts, faces=faces, visual=visual, process=False, validate=False)
+
+
+def _read_image(doc: dict, binary: bytes, index: int, name: str) -> Image.Image:
+    img = doc["images"][index]
+    view = doc["bufferViews"][img["bufferView"]]
+    start, length = int(view.get("byteOffset", 0)), int(view["byteLength"])
+    if start + length > len(binary):
+        raise FormatError(f"{name}: truncated: image {index} lies beyond the binary chunk")
+    try:
+        from marble.limits import limits
+
+        Image.MAX_IMAGE_PIXELS = limits().max_image_pixels
+        im = Image.open(io.BytesIO(binary[start : start + length]))
+        im.load()
+    except Exception as exc:  # PIL raises many types for corrupt images
+        raise FormatError(f"{name}: embedded image {index} is unreadable ({exc})") from exc
+    return im
+
+
+def read_glb_file(path: str | Path, **_options):
+    """Import a ``.glb`` (meshes and KHR_gaussian_splatting splats) as a World."""
+    return decode_glb(path, read_input_bytes(path))

@@ -1,0 +1,234 @@
+"""``.spz``: Niantic's compressed splat format, written from its published layout.
+
+A gzip stream holding a 16-byte header (``magic "NGSP"``, ``version``, ``numPoints``,
+``shDegree``, ``fractionalBits``, ``flags``, reserved) followed by attribute planes:
+positions (24-bit signed fixed point, ``fractionalBits`` fractional bits), alphas
+(``uint8`` sigmoid), colours (DC coefficients as ``c * 0.15 * 255 + 127.5``), scales
+(``(log_scale + 10) * 16``), rotations (version 3: smallest-three, 2-bit index + 3 x 10 bits;
+version 2: ``xyz * 127.5 + 127.5`` with ``w >= 0``) and SH bands (``128 + 128 x``; 5 bits for
+degree 1, 4 bits above, coefficient-major with RGB inner). SPZ is RUB, the world frame, so
+coordinates are written as they are. Splats are stored in Morton (Z-curve) order, which makes
+neighbouring records alike and the gzip stream several times smaller.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from exporters.binary import check_count, read_input_bytes, require_bytes
+from exporters.scene import ExportOptions, ExportScene, gaussians_from_numpy, limit_sh, to_numpy
+from marble.errors import FormatError
+from marble.gaussians import Gaussians
+from marble.io import atomic_write
+
+MAGIC = 0x5053474E  # "NGSP" little-endian
+VERSION = 3
+HEADER = struct.Struct("<IIIBBBB")
+COLOR_SCALE = 0.15
+SH1_BITS, SHREST_BITS = 5, 4
+FLAG_ANTIALIASED = 0x1
+_SQRT1_2 = float(np.sqrt(0.5))
+
+
+# ---------------------------------------------------------------------- ordering
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Insert two zero bits between each of the low 21 bits of ``v`` (uint64)."""
+    v = v.astype(np.uint64) & np.uint64(0x1FFFFF)
+    v = (v | (v << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
+    v = (v | (v << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x100F00F00F00F00F)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x10C30C30C30C30C3)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x1249249249249249)
+    return v
+
+
+def morton_order(means: np.ndarray) -> np.ndarray:  # [N, 3] -> [N]
+    """A stable permutation sorting points along a 3D Z-order curve (21 bits per axis)."""
+    if len(means) == 0:
+        return np.zeros(0, np.int64)
+    lo, hi = means.min(axis=0), means.max(axis=0)
+    q = ((means - lo) / np.maximum(hi - lo, 1e-12) * ((1 << 21) - 1)).astype(np.uint64)
+    code = _spread_bits(q[:, 0]) | (_spread_bits(q[:, 1]) << np.uint64(1)) | (_spread_bits(q[:, 2]) << np.uint64(2))
+    return np.argsort(code, kind="stable")
+
+
+# ---------------------------------------------------------------------- quantisers
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+def _quantize_sh(x: np.ndarray, bits: int) -> np.ndarray:
+    bucket = 1 << (8 - bits)
+    q = np.round(x * 128.0).astype(np.int32) + 128
+    q = (q + bucket // 2) // bucket * bucket
+    return np.clip(q, 0, 255).astype(np.uint8)
+
+
+def _pack_rotations_v3(xyzw: np.ndarray) -> np.ndarray:  # [N, 4] unit -> [N, 4] uint8
+    n = len(xyzw)
+    largest = np.abs(xyzw).argmax(axis=1)
+    negate = xyzw[np.arange(n), largest] < 0
+    comp = largest.astype(np.uint32)
+    mask = (1 << 9) - 1
+    for i in range(4):
+        use = largest != i
+        v = xyzw[:, i]
+        negbit = ((v < 0) ^ negate).astype(np.uint32)
+        mag = np.minimum(np.floor(mask * (np.abs(v) / _SQRT1_2) + 0.5), mask).astype(np.uint32)
+        comp = np.where(use, (comp << np.uint32(10)) | (negbit << np.uint32(9)) | mag, comp)
+    return comp.astype("<u4").view(np.uint8).reshape(n, 4)
+
+
+def _unpack_rotations_v3(raw: np.ndarray) -> np.ndarray:  # [N, 4] uint8 -> [N, 4] xyzw
+    comp = raw.copy().view("<u4").reshape(-1).astype(np.uint32)
+    n = len(comp)
+    mask = np.uint32((1 << 9) - 1)
+    largest = (comp >> np.uint32(30)).astype(np.int64)
+    q = np.zeros((n, 4), np.float32)
+    for i in (3, 2, 1, 0):
+        use = largest != i
+        mag = (comp & mask).astype(np.float32)
+        neg = ((comp >> np.uint32(9)) & np.uint32(1)).astype(bool)
+        val = _SQRT1_2 * mag / float(mask)
+        q[:, i] = np.where(use, np.where(neg, -val, val), 0.0)
+        comp = np.where(use, comp >> np.uint32(10), comp)
+    rest = np.clip(1.0 - (q * q).sum(axis=1), 0.0, 1.0)
+    q[np.arange(n), largest] = np.sqrt(rest)
+    return q
+
+
+# ---------------------------------------------------------------------- encode / decode
+def encode_spz(
+    g: Gaussians, *, sh_degree: int | None = None, fractional_bits: int = 12, sort: bool = True, level: int = 6
+) -> tuple[bytes, np.ndarray]:
+    """Compress ``g`` (world frame = RUB) to SPZ version 3.
+
+    Returns:
+        ``(gzip bytes, order [N])``: ``order`` is the permutation applied (Morton order, or identity).
+    """
+    a = to_numpy(g)
+    rest = limit_sh(g, sh_degree)
+    n = g.num_splats
+    order = morton_order(a["means"]) if sort else np.arange(n)
+    means = a["means"][order].astype(np.float64)
+    limit = (1 << 23) - 1
+    fixed = np.round(means * (1 << fractional_bits))
+    if n and np.abs(fixed).max() > limit:
+        from marble.errors import InputError
+
+        raise InputError(
+            f"splat positions reach {np.abs(means).max():.1f} m, beyond SPZ's range with {fractional_bits} "
+            "fractional bits; pass a smaller `position_bits`"
+        )
+    fixed = fixed.astype(np.int32).astype("<u4").view(np.uint8).reshape(n, 3, 4)[:, :, :3]
+    alpha = 1.0 / (1.0 + np.exp(-a["opacity_logits"][order].astype(np.float64)))
+    colors = _to_u8(a["sh0"][order] * (COLOR_SCALE * 255.0) + 0.5 * 255.0)
+    scales = _to_u8((a["log_scales"][order] + 10.0) * 16.0)
+    q = a["quats"][order][:, [1, 2, 3, 0]]  # xyzw
+    rot = _pack_rotations_v3(q)
+    degree = 0 if rest is None else {3: 1, 8: 2, 15: 3}[rest.shape[1]]
+    parts = [
+        HEADER.pack(MAGIC, VERSION, n, degree, fractional_bits, 0, 0),
+        fixed.tobytes(), _to_u8(alpha * 255.0).tobytes(), colors.tobytes(), scales.tobytes(), rot.tobytes(),
+    ]
+    if rest is not None:
+        r = rest[order]
+        sh = np.empty(r.shape, np.uint8)
+        sh[:, :3] = _quantize_sh(r[:, :3], SH1_BITS)
+        if r.shape[1] > 3:
+            sh[:, 3:] = _quantize_sh(r[:, 3:], SHREST_BITS)
+        parts.append(sh.tobytes())
+    comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip container
+    out = b"".join(comp.compress(p) for p in parts) + comp.flush()
+    return out, order
+
+
+def write_spz(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:
+    """Write every splat of ``scene`` to ``.spz`` (atomically)."""
+    if options.axes not in (None, "rub"):
+        from marble.errors import InputError
+
+        raise InputError("`axes` for .spz must be 'rub' (the format's fixed convention)")
+    data, _ = encode_spz(scene.require_splats(path), sh_degree=options.sh_degree, fractional_bits=options.position_bits)
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+    return [Path(path)]
+
+
+def _sh_dim(degree: int) -> int:
+    return (degree + 1) ** 2 - 1
+
+
+def decode_spz(path: str | Path, data: bytes) -> Gaussians:
+    """Splats (world frame) from SPZ bytes (versions 2 and 3).
+
+    Raises:
+        FormatError: not gzip, bad magic/version, counts that do not match the data, NaN.
+    """
+    name = Path(path).name
+    d = zlib.decompressobj(47)  # 47: gzip or zlib header, auto-detected
+    try:
+        head = d.decompress(data, HEADER.size)
+    except zlib.error as exc:
+        raise FormatError(f"{name}: not a gzip stream ({exc}); is this an .spz file?") from exc
+    require_bytes(path, len(head), HEADER.size, "SPZ header")
+    magic, version, n, degree, frac, flags, _ = HEADER.unpack(head)
+    if magic != MAGIC:
+        raise FormatError(f"{name}: bad magic 0x{magic:08x} (expected NGSP)")
+    if version not in (2, 3):
+        raise FormatError(f"{name}: SPZ version {version} is not supported (2 or 3)")
+    if degree > 3:
+        raise FormatError(f"{name}: SH degree {degree} is invalid (0..3)")
+    check_count(path, n)
+    k = _sh_dim(degree)
+    rot_bytes = 4 if version == 3 else 3
+    need = n * (9 + 1 + 3 + 3 + rot_bytes + 3 * k)
+    # A gzip stream expands at most ~1032x: refuse counts the input cannot possibly hold.
+    if need > 1100 * len(data) + 1024:
+        raise FormatError(f"{name}: header claims {n} splats but the file is only {len(data)} bytes")
+    try:
+        body = d.decompress(d.unconsumed_tail, need) if d.unconsumed_tail else d.decompress(b"", need)
+        while len(body) < need and d.unconsumed_tail:
+            body += d.decompress(d.unconsumed_tail, need - len(body))
+    except zlib.error as exc:
+        raise FormatError(f"{name}: corrupt gzip data ({exc})") from exc
+    require_bytes(path, len(body), need, f"{n} splats")
+    buf = np.frombuffer(body, dtype=np.uint8)
+    o = 0
+    pos = buf[o : o + 9 * n].reshape(n, 3, 3).astype(np.int32)
+    o += 9 * n
+    fixed = pos[..., 0] | (pos[..., 1] << 8) | (pos[..., 2] << 16)
+    fixed = np.where(fixed & 0x800000, fixed - (1 << 24), fixed)
+    means = (fixed.astype(np.float64) / (1 << frac)).astype(np.float32)
+    alpha = buf[o : o + n].astype(np.float32) / 255.0
+    o += n
+    colors = (buf[o : o + 3 * n].reshape(n, 3).astype(np.float32) / 255.0 - 0.5) / COLOR_SCALE
+    o += 3 * n
+    log_scales = buf[o : o + 3 * n].reshape(n, 3).astype(np.float32) / 16.0 - 10.0
+    o += 3 * n
+    if version == 3:
+        xyzw = _unpack_rotations_v3(buf[o : o + 4 * n].reshape(n, 4))
+    else:
+        xyz = buf[o : o + 3 * n].reshape(n, 3).astype(np.float32) / 127.5 - 1.0
+        w = np.sqrt(np.clip(1.0 - (xyz * xyz).sum(axis=1), 0.0, 1.0))
+        xyzw = np.concatenate([xyz, w[:, None]], axis=1)
+    o += rot_bytes * n
+    rest = None
+    if k:
+        rest = (buf[o : o + 3 * k * n].reshape(n, k, 3).astype(np.float32) - 128.0) / 128.0
+    quats = xyzw[:, [3, 0, 1, 2]]
+    norms = np.linalg.norm(quats, axis=1, keepdims=True)
+    quats = quats / np.maximum(norms, 1e-12)
+    alpha = np.clip(alpha, 0.5 / 255, 1 - 0.5 / 255)
+    return gaussians_from_numpy(means, quats, log_scales, np.log(alpha / (1 - alpha)), colors, rest)
+
+
+def read_spz_file(path: str | Path, **_options):
+    """Import an ``.spz`` file as a one-layer World."""
+    from exporters.importers import world_from_gaussians
+
+    return world_from_gaussians(decode_spz(path, read_input_bytes(path)), path)
