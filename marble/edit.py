@@ -945,35 +945,49 @@ def merge(world: World, other: World, *, T=None, prefix: str = "") -> AddLayers:
     return AddLayers(layers, label="merge")
 
 
-ASSET_SUFFIXES = (".marble", ".ply", ".spz", ".glb", ".gltf", ".obj", ".stl")
+_MESH_ONLY_SUFFIXES = (".gltf", ".obj", ".stl")
+ASSET_SUFFIXES = (".marble", ".ply", ".compressed.ply", ".splat", ".spz", ".glb", ".gltf", ".obj", ".stl")
 
 
 def load_asset(path: str | Path) -> World:
-    """Read a file to compose into a world: a ``.marble`` bundle, a splat ``.ply``/``.spz``
-    (through the importers in :mod:`exporters`), or a mesh ``.glb``/``.gltf``/``.obj``/``.stl``.
+    """Read a file to compose into a world: a ``.marble`` bundle, a splat or GLB file the project's
+    importers read (``exporters.import_file``: ``.ply``, ``.spz``, ``.splat``, ``.glb``...), or a
+    mesh trimesh reads (``.gltf``, ``.obj``, ``.stl``).
 
     Raises:
-        InputError: missing file, unsupported extension, or larger than the upload limit.
+        InputError: missing file, unsupported extension, or larger than the import limit.
         FormatError: the file cannot be parsed.
     """
     p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in ASSET_SUFFIXES:
+    name = p.name.lower()
+    if not any(name.endswith(s) for s in ASSET_SUFFIXES):
         raise InputError(f"cannot import {p.name!r}: supported files are {', '.join(ASSET_SUFFIXES)}")
     if not p.is_file():
         raise InputError(f"asset file {str(p)!r} does not exist")
-    if p.stat().st_size > limits().max_file_bytes:
-        raise InputError(f"{p.name} is {p.stat().st_size} bytes, over the import limit of {limits().max_file_bytes}")
-    if suffix == ".marble":
+    size, cap = p.stat().st_size, limits().max_file_bytes
+    if size > cap:
+        raise InputError(f"{p.name} is {size} bytes, over the import limit of {cap} (MARBLE_MAX_FILE_BYTES)")
+    if name.endswith(".marble"):
         return World.load(p)
-    if suffix in (".ply", ".spz"):
-        return _import_splats(p)
+    if name.endswith(_MESH_ONLY_SUFFIXES):
+        return _load_mesh_asset(p)
+    from exporters import IMPORTERS, import_file  # lazy: marble never imports exporters at module level
+
+    if any(name.endswith(ext) for ext in IMPORTERS):
+        result = import_file(p)
+        if not isinstance(result, World):
+            raise FormatError(f"{p.name}: importer returned {type(result).__name__}, expected a World")
+        return result
+    return _load_mesh_asset(p)
+
+
+def _load_mesh_asset(p: Path) -> World:
     try:
         scene = trimesh.load(str(p), force="scene")
     except Exception as exc:  # trimesh raises many types for malformed files
         raise FormatError(f"{p.name}: not a readable mesh ({type(exc).__name__}: {exc})") from exc
     world = World()
-    stem = p.stem or "asset"
+    stem = p.name.split(".")[0] or "asset"
     for node in scene.graph.nodes_geometry:
         T, geom_name = scene.graph[node]
         geom = scene.geometry[geom_name]
@@ -986,24 +1000,6 @@ def load_asset(path: str | Path) -> World:
     if not world.layers:
         raise FormatError(f"{p.name}: holds no triangle meshes")
     return world
-
-
-def _import_splats(p: Path) -> World:
-    """Splat files go through the project's importer (exporters package); no private copy here."""
-    try:
-        from exporters import import_file  # type: ignore[attr-defined]
-    except ImportError:
-        import_file = None
-    if import_file is None:
-        raise InputError(f"cannot import {p.name}: this build has no splat importer for {p.suffix} files")
-    result = import_file(p)
-    if isinstance(result, World):
-        return result
-    if isinstance(result, Gaussians):
-        w = World()
-        w.add_layer(Layer(p.stem or "splats", gaussians=result, meta={"imported_from": p.name}))
-        return w
-    raise FormatError(f"{p.name}: importer returned {type(result).__name__}, expected a World or Gaussians")
 
 
 def import_asset(world: World, path: str | Path, *, T=None) -> AddLayers:
@@ -1109,7 +1105,7 @@ def add_object(world: World, label: str, position, size=None, *, yaw_deg: float 
     return LayoutEdit(layout, label=f"add {name}")
 
 
-def _edit_object(world: World, name: str, label: str, **changes) -> LayoutEdit:
+def _edit_object(world: World, name: str, description: str, **changes) -> LayoutEdit:
     layout = _layout_of(world)
     try:
         obj = layout.object(name)
@@ -1119,7 +1115,7 @@ def _edit_object(world: World, name: str, label: str, **changes) -> LayoutEdit:
         ) from None
     for k, v in changes.items():
         setattr(obj, k, v)
-    return LayoutEdit(layout, label=label)
+    return LayoutEdit(layout, label=description)
 
 
 def move_object(world: World, name: str, *, position=None, yaw_deg: float | None = None) -> LayoutEdit:

@@ -169,7 +169,8 @@ class History:
                 entry = op.to_state(tensors, prefix)
                 doc[stack_name].append({"kind": op.kind, "state": entry})
         world.extras[HISTORY_KEY] = doc
-        world.extra_tensors.update({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+        # cloned: history entries may reference tensors the world holds too, and safetensors refuses shared memory
+        world.extra_tensors.update({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()})
 
     @classmethod
     def load_from(cls, world: World, *, max_bytes: int | None = None) -> "History":
