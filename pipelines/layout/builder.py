@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import trimesh
+from scipy.spatial import ConvexHull
 
 from pipelines.layout.noise import value_noise3
 from pipelines.layout.types import Part
@@ -61,6 +62,25 @@ def _frustum(r0: float, r1: float, h: float, sections: int) -> tuple[np.ndarray,
         faces.append(np.stack([idx, np.full(n, apex), nxt], 1))
         faces.append(np.stack([np.full(n, cb), idx, nxt], 1))
     return np.concatenate(verts), np.concatenate(faces).astype(np.int64)
+
+
+_UNIT_BOX = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+_BOX_V = np.asarray(_UNIT_BOX.vertices, dtype=np.float64)
+_BOX_F = np.asarray(_UNIT_BOX.faces, dtype=np.int64)
+
+
+def _hull(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convex hull with outward-facing triangles (scipy Qhull, winding fixed by the facet planes)."""
+    h = ConvexHull(points)
+    f = np.asarray(h.simplices, dtype=np.int64)
+    used, f = np.unique(f, return_inverse=True)
+    f = f.reshape(-1, 3)
+    v = points[used]
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    n = np.cross(b - a, c - a)
+    flip = np.einsum("ij,ij->i", n, h.equations[:, :3]) < 0
+    f[flip] = f[flip][:, [0, 2, 1]]
+    return v, f
 
 
 _ICO_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -126,8 +146,8 @@ class MeshBuilder:
 
     def box(self, part: int, size, center, *, R: np.ndarray | None = None) -> None:
         """Axis box of ``size (x, y, z)`` centred at ``center``, optionally rotated about its centre."""
-        m = trimesh.creation.box(extents=np.maximum(np.asarray(size, dtype=np.float64), 1e-4))
-        self.add(m.vertices, m.faces, part, R=R, t=center)
+        v = _BOX_V * np.maximum(np.asarray(size, dtype=np.float64), 1e-4)
+        self.add(v, _BOX_F, part, R=R, t=center)
 
     def frustum(self, part: int, r0: float, r1: float, height: float, base=(0.0, 0.0, 0.0), *,
                 R: np.ndarray | None = None, sections: int | None = None, scale_xz=(1.0, 1.0)) -> None:
@@ -161,6 +181,17 @@ class MeshBuilder:
             v = v * (1.0 + bumps * (1.4 * n + 0.6 * n2))[:, None]
         v = v * np.asarray(radii, dtype=np.float64)
         self.add(v, f, part, R=R, t=center)
+
+    def hull(self, part: int, points, *, R: np.ndarray | None = None, t=(0.0, 0.0, 0.0)) -> None:
+        """Closed convex hull of ``points [P, 3]`` (roof prisms, wedges, car cabins)."""
+        v, f = _hull(np.asarray(points, dtype=np.float64))
+        self.add(v, f, part, R=R, t=t)
+
+    def roof(self, part: int, width: float, depth: float, height: float, base=(0.0, 0.0, 0.0)) -> None:
+        """Gable roof prism: ridge along X at ``height`` above ``base``, eaves at +-depth/2."""
+        w, d = width / 2, depth / 2
+        pts = [[sx * w, 0.0, sz * d] for sx in (-1, 1) for sz in (-1, 1)] + [[sx * w, height, 0.0] for sx in (-1, 1)]
+        self.hull(part, pts, t=base)
 
     # ---------------------------------------------------------------- result
     @property
