@@ -45,22 +45,16 @@ def available_cpus() -> int:
 
 
 def warm_up() -> None:
-    """Load what every job needs once per worker: the pipelines, the exporters and the prompt embedder."""
+    """Load what every job needs once per worker: the pipelines, the exporters and the prompt embedder.
+
+    Parsing one short prompt loads the MiniLM embedder and the vocabulary index into this process,
+    so every later job in the worker reuses them instead of loading its own.
+    """
     import exporters  # noqa: F401
     import pipelines  # noqa: F401
+    from marble.text import parse_prompt
 
-    try:
-        from marble import text
-    except ImportError:
-        return
-    for name in ("warm_up", "load_embedder", "get_embedder", "default_embedder"):
-        fn = getattr(text, name, None)
-        if callable(fn):
-            try:
-                fn()
-            except TypeError:
-                continue
-            return
+    parse_prompt("a small wooden cabin in a pine forest")
 
 
 def _watch_parent(parent_pid: int) -> None:

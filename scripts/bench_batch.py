@@ -1,0 +1,100 @@
+"""Benchmark ``marble batch``: throughput with 1 vs 2 local workers, and Ray's overhead per job.
+
+    .venv/bin/python scripts/bench_batch.py --jobs 4 [--no-ray] [--json bench_batch.json]
+
+Every configuration runs the same draft jobs (PLY only, no previews) into a fresh folder, so each
+pays its own worker start-up (imports + the prompt embedder, once per worker). Reported:
+
+- wall seconds and jobs/minute per configuration;
+- ``speedup_2_vs_1``: wall(1 worker) / wall(2 workers), near 2.0 is linear scaling;
+- ``steady_speedup_2_vs_1``: the same ratio after subtracting each run's worker start-up;
+- ``ray_overhead_s_per_job``: (wall(Ray, 2 CPUs) - wall(local, 2 workers)) / jobs, with ``ray.init``
+  timed separately (it is paid once per driver, not per job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROMPTS = [
+    "a red barn on a farm", "a lake at dawn", "a desert canyon", "a snowy cabin in a pine forest",
+    "a city street at night", "a beach with palm trees", "a cozy living room", "a mountain village",
+]
+
+
+def _jobs(n: int, seed: int):
+    from marble.batch import Job
+
+    return [Job(index=i, line=i + 1, name=f"{i:05d}", prompt=PROMPTS[i % len(PROMPTS)], seed=seed + i,
+                preset="draft", formats=("ply",), previews=False) for i in range(n)]
+
+
+def _run(jobs, out: Path, **kwargs) -> dict:
+    from marble.batch import run_batch
+
+    t0 = time.perf_counter()
+    report = run_batch(jobs, out, progress=False, **kwargs)
+    wall = time.perf_counter() - t0
+    if not report.ok:
+        raise SystemExit(f"benchmark jobs failed: {[r.error for r in report.failed]}")
+    job_s = [r.seconds for r in report.results]
+    return {"wall_s": round(wall, 2), "jobs_per_min": round(60 * len(jobs) / wall, 2),
+            "mean_job_s": round(sum(job_s) / len(job_s), 2), "sum_job_s": round(sum(job_s), 2),
+            "first_start": min(r.started for r in report.results), "t0": None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=4, help="draft jobs per configuration (default 4)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-ray", action="store_true", help="skip the Ray configuration")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+
+    from marble.batch.runner import available_cpus
+
+    jobs = _jobs(args.jobs, args.seed)
+    results: dict = {"jobs": args.jobs, "cpus": available_cpus(), "preset": "draft"}
+    with tempfile.TemporaryDirectory(prefix="marble-bench-batch-") as tmp:
+        tmp = Path(tmp)
+        for workers in (1, 2):
+            t_begin = time.time()
+            r = _run(jobs, tmp / f"local{workers}", workers=workers)
+            r["startup_s"] = round(r.pop("first_start") - t_begin, 2)
+            r.pop("t0")
+            results[f"local_{workers}"] = r
+            print(f"local, {workers} worker(s): {r}", file=sys.stderr)
+        l1, l2 = results["local_1"], results["local_2"]
+        results["speedup_2_vs_1"] = round(l1["wall_s"] / l2["wall_s"], 3)
+        results["steady_speedup_2_vs_1"] = round(
+            (l1["wall_s"] - l1["startup_s"]) / max(1e-9, l2["wall_s"] - l2["startup_s"]), 3)
+        if not args.no_ray:
+            import ray
+
+            t0 = time.perf_counter()
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            results["ray_init_s"] = round(time.perf_counter() - t0, 2)
+            try:
+                t_begin = time.time()
+                r = _run(jobs, tmp / "ray", ray="auto")
+                r["startup_s"] = round(r.pop("first_start") - t_begin, 2)
+                r.pop("t0")
+                results["ray_2"] = r
+                print(f"ray, 2 CPUs: {r}", file=sys.stderr)
+            finally:
+                ray.shutdown()
+            results["ray_overhead_s_per_job"] = round((results["ray_2"]["wall_s"] - l2["wall_s"]) / args.jobs, 3)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

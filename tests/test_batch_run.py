@@ -1,0 +1,104 @@
+"""``marble batch`` end to end on the local process pool: bad input, a killed worker, resume, --retry-failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from marble.batch import read_manifest
+from marble.cli.main import app
+from tests.test_batch_support import DRAFT_OPTS, assert_out_dir_consistent, wait_for_running
+
+
+def _cmd(jobs: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "marble.cli.main", "batch", str(jobs), "--out", str(out), *DRAFT_OPTS, *extra]
+
+
+def test_bad_job_file_reports_every_line_and_runs_nothing(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("\n".join([
+        json.dumps({"prompt": "a barn", "name": "barn"}),
+        "{oops",
+        json.dumps({"prompt": "a barn", "name": "barn"}),
+        json.dumps({"prompt": "a barn", "preset": "mega"}),
+        json.dumps({"image": "nowhere.png"}),
+    ]))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["batch", str(jobs), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    err = res.stderr
+    for n in (2, 3, 4, 5):
+        assert f"jobs.jsonl:{n}: " in err, err
+    assert "jobs.jsonl:1:" not in err and "nothing was run" in err
+    assert not out.exists()
+
+    for args, needle in [
+        (["batch", str(tmp_path / "missing.jsonl"), "--out", str(out)], "does not exist"),
+        (["batch", str(jobs), "--out", str(out), "--workers", "0"], "--workers"),
+        (["batch", str(jobs), "--out", str(out), "--ray-transfer", "ftp"], "--ray-transfer"),
+    ]:
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and needle in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+    ok = tmp_path / "ok.txt"
+    ok.write_text("a barn\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(app, ["batch", str(ok), "--out", str(blocker / "sub")])
+    assert res.exit_code == 2 and "--out" in res.stderr, res.stderr
+
+
+def test_local_batch_isolates_a_killed_worker_and_resumes(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("\n".join(json.dumps(j) for j in [
+        {"name": "victim", "prompt": "a red barn on a farm", "seed": 1},
+        {"name": "lake", "prompt": "a lake at dawn", "seed": 2},
+        {"name": "lake-twin", "prompt": "a lake at dawn", "seed": 2},
+    ]) + "\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_cmd(jobs, out, "--workers", "2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        pid = wait_for_running(out, "victim")
+        os.kill(pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "failed jobs:" in stdout and "victim" in stdout and "SIGKILL" in stdout, stdout
+
+    records = {r["name"]: r for r in read_manifest(out)}
+    assert [r["name"] for r in read_manifest(out)] == ["victim", "lake", "lake-twin"]
+    assert records["victim"]["status"] == "failed" and "SIGKILL" in records["victim"]["error"]
+    assert records["lake"]["status"] == "done" and records["lake-twin"]["status"] == "done"
+    on_disk = assert_out_dir_consistent(out)
+    assert on_disk["victim"]["status"] == "failed" and on_disk["victim"]["files"] == []
+    # the same job in two worker processes exports the same bytes (determinism across processes;
+    # world.marble and manifest.json also hold timings, so only the exports are compared)
+    sha = lambda rec: {f["path"]: f["sha256"] for f in rec["files"] if f["path"] == "world.ply"}  # noqa: E731
+    assert sha(records["lake"]) == sha(records["lake-twin"]) and sha(records["lake"])
+    assert records["lake"]["worker"]["pid"] != os.getpid()
+
+    # rerun: the verified jobs are skipped, the failure is carried over (still exit 1), nothing is remade
+    mtime = (out / "lake" / "world.ply").stat().st_mtime_ns
+    res = subprocess.run(_cmd(jobs, out), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1 and "0 run now" in res.stdout and "--retry-failed" in res.stdout, res.stdout
+    assert [r["status"] for r in read_manifest(out)] == ["failed", "skipped", "skipped"]
+
+    # a damaged output is detected and only that job reruns; --retry-failed reruns the failure
+    (out / "lake-twin" / "world.ply").write_bytes(b"truncated")
+    res = subprocess.run(_cmd(jobs, out, "--retry-failed", "--workers", "2"), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    statuses = {r["name"]: r["status"] for r in read_manifest(out)}
+    assert statuses == {"victim": "done", "lake": "skipped", "lake-twin": "done"}
+    assert (out / "lake" / "world.ply").stat().st_mtime_ns == mtime
+    final = assert_out_dir_consistent(out)
+    assert sha(final["lake-twin"]) == sha(records["lake"])
+    assert not list((out / ".partial").iterdir())
