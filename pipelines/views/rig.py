@@ -1,8 +1,9 @@
 """Where the generation cameras go: the rig that multi-view generation renders from.
 
 Outdoor layouts get a 360-degree ring at eye height (1.6 m) near the centre, a second ring a
-little higher and pitched down (to see the ground and the tops of low objects), and a walk along
-a loop that looks back in towards the middle (to see the sides the centre cannot). Indoor layouts
+little higher and pitched down (to see the ground and the tops of low objects), and cameras along
+the layout's walk-through path looking across the scene (to see the sides the centre cannot).
+Heights follow the layout's terrain. Indoor layouts
 get rings from the room centre plus cameras in the corners looking inward. No camera is placed
 inside (or within ``CLEARANCE`` metres of) an object's box; the search for a free spot is
 deterministic for a seed.
@@ -40,8 +41,18 @@ class _Obstacles:
         self.size = np.array([b[1] for b in boxes], np.float64).reshape(-1, 3)
         self.cos = np.array([b[2] for b in boxes], np.float64)
         self.sin = np.array([b[3] for b in boxes], np.float64)
+        self.room: tuple[float, float] | None = None  # indoor: half width (x) and half depth (z) usable
         self._scene = None
         self._ground = None
+        self._layout = layout
+        self._terrain = None
+        if not layout.environment.indoor:
+            try:
+                from pipelines.layout import terrain_height  # lazy
+
+                self._terrain = terrain_height
+            except ImportError:
+                self._terrain = None
         if geometry:
             import open3d as o3d  # lazy
 
@@ -61,16 +72,20 @@ class _Obstacles:
             self._ground = ground if n_ground else None
 
     def ground_height(self, x: float, z: float) -> float:
-        """Height of the ground under ``(x, z)``: from the ground mesh when known, else 0."""
+        """Height of the ground under ``(x, z)``: from the ground mesh when given, else the layout's terrain."""
         if self._ground is None:
-            return 0.0
+            if self._terrain is None:
+                return 0.0
+            return float(self._terrain(self._layout, np.array([x]), np.array([z]))[0])
         ray = np.array([[x, 1e4, z, 0.0, -1.0, 0.0]], np.float32)
         t = float(self._ground.cast_rays(self._o3d.core.Tensor(ray))["t_hit"].numpy()[0])
         return 1e4 - t if math.isfinite(t) else 0.0
 
-    def is_free(self, p: np.ndarray) -> bool:
-        """True when ``p [3]`` is at least ``margin`` away from every object box (and mesh)."""
-        m = self.margin
+    def is_free(self, p: np.ndarray, margin: float | None = None) -> bool:
+        """True when ``p [3]`` is at least ``margin`` (default: the rig's) from every object box (and mesh)."""
+        m = self.margin if margin is None else float(margin)
+        if self.room is not None and (abs(p[0]) > self.room[0] or abs(p[2]) > self.room[1]):
+            return False
         if len(self.pos):
             d = p[None, :] - self.pos
             # world -> object local: inverse of the yaw rotation used by LayoutObject.T_world_object
@@ -91,10 +106,23 @@ class _Obstacles:
         return True
 
     def find_free(self, x: float, z: float, *, height: float, max_radius: float, rng: np.random.Generator,
-                  toward: tuple[float, float] | None = None) -> np.ndarray:
-        """The free eye point nearest ``(x, z)``: tries the spot, then spirals (or steps ``toward``)."""
+                  toward: tuple[float, float] | None = None, margins: Sequence[float] = ()) -> np.ndarray:
+        """The free eye point nearest ``(x, z)``: tries the spot, then spirals (or steps ``toward``).
+
+        ``margins`` are tried first, widest first (open space preferred), then the rig's clearance.
+        """
+        for m in list(margins) + [self.margin]:
+            try:
+                return self._find_free(x, z, height=height, max_radius=max_radius, rng=rng, toward=toward, margin=m)
+            except InputError:
+                if m == self.margin:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _find_free(self, x: float, z: float, *, height: float, max_radius: float, rng: np.random.Generator,
+                   toward: tuple[float, float] | None, margin: float) -> np.ndarray:
         p = np.array([x, self.ground_height(x, z) + height, z])
-        if self.is_free(p):
+        if self.is_free(p, margin):
             return p
         offset = rng.uniform(0, 2 * math.pi)
         step = 0.25
@@ -106,14 +134,14 @@ class _Obstacles:
                 if n > 1e-9 and r <= n:
                     cx, cz = x + dx / n * r, z + dz / n * r
                     p = np.array([cx, self.ground_height(cx, cz) + height, cz])
-                    if self.is_free(p):
+                    if self.is_free(p, margin):
                         return p
             k = max(8, int(2 * math.pi * r / step))
             for i in range(k):
                 a = offset + 2 * math.pi * i / k
                 cx, cz = x + r * math.cos(a), z + r * math.sin(a)
                 p = np.array([cx, self.ground_height(cx, cz) + height, cz])
-                if self.is_free(p):
+                if self.is_free(p, margin):
                     return p
             r += step
         raise InputError(
@@ -179,7 +207,7 @@ def camera_rig(
 
 def _outdoor_rig(layout: Layout, preset: Preset, rng: np.random.Generator, obs: _Obstacles) -> list[Camera]:
     extent = max(float(layout.environment.extent), 2.0)
-    centre = obs.find_free(0.0, 0.0, height=EYE_HEIGHT, max_radius=extent * 0.8, rng=rng)
+    centre = obs.find_free(0.0, 0.0, height=EYE_HEIGHT, max_radius=extent * 0.8, rng=rng, margins=(2.5, 1.5))
     n1, n2 = _split(preset.ring_views)
     start = rng.uniform(0, 2 * math.pi / max(n1, 1))
     cams = _ring(centre, n1, pitch_deg=-5.0, start=start, preset=preset, prefix="ring")
@@ -188,18 +216,36 @@ def _outdoor_rig(layout: Layout, preset: Preset, rng: np.random.Generator, obs: 
         if not obs.is_free(high):
             high = centre
         cams += _ring(high, n2, pitch_deg=-25.0, start=start + math.pi / n2, preset=preset, prefix="ring_hi")
+    path = _walk_path(layout)
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    cum = np.r_[0.0, np.cumsum(seg)]
     n = preset.walk_views
-    radius = float(np.clip(0.35 * extent, 2.5, 15.0))
-    a0 = rng.uniform(0, 2 * math.pi)
+    turn = math.radians(35.0)
     for i in range(n):
-        a = a0 + 2 * math.pi * i / n
-        x, z = centre[0] + radius * math.sin(a), centre[2] + radius * math.cos(a)
-        eye = obs.find_free(x, z, height=EYE_HEIGHT, max_radius=radius, rng=rng, toward=(centre[0], centre[2]))
-        # walk counter-clockwise along the loop, head turned 55 degrees in towards the middle
-        to_centre = math.atan2(centre[0] - eye[0], centre[2] - eye[2])
-        yaw = to_centre - math.radians(35.0)
+        s = cum[-1] * (i + 0.5) / n
+        j = int(np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1))
+        f = (s - cum[j]) / max(seg[j], 1e-9)
+        x, _, z = path[j] * (1 - f) + path[j + 1] * f
+        eye = obs.find_free(x, z, height=EYE_HEIGHT, max_radius=extent * 0.5, rng=rng, margins=(1.5,))
+        # look along the path towards its far end (across the scene), turned left/right in turn
+        far_end = path[-1] if s < cum[-1] / 2 else path[0]
+        yaw = math.atan2(far_end[0] - eye[0], far_end[2] - eye[2]) + (turn if i % 2 == 0 else -turn)
         cams.append(_camera(eye, _direction(yaw, -8.0), preset, f"walk_{i:03d}"))
     return cams
+
+
+def _walk_path(layout: Layout) -> np.ndarray:
+    """``[P, 3]`` ground polyline of the walk-through (the layout keeps it clear of objects)."""
+    try:
+        from pipelines.layout import walk_path  # lazy: the layout package is optional here
+
+        path = np.asarray(walk_path(layout.environment), np.float64)
+    except ImportError:
+        L = 0.6 * float(layout.environment.extent)
+        path = np.array([[-L, 0.0, 0.0], [0.0, 0.0, 0.0], [L, 0.0, 0.0]])
+    if path.ndim != 2 or path.shape[0] < 2 or path.shape[1] != 3:
+        raise InputError(f"walk path must have shape [P>=2, 3], got {path.shape}")
+    return path
 
 
 def _indoor_rig(layout: Layout, preset: Preset, rng: np.random.Generator, obs: _Obstacles) -> list[Camera]:
@@ -211,13 +257,14 @@ def _indoor_rig(layout: Layout, preset: Preset, rng: np.random.Generator, obs: _
         height = 2.7
     eye_h = float(np.clip(EYE_HEIGHT, 0.5, height - 0.35))
     half = min(width, depth) / 2
-    centre = obs.find_free(0.0, 0.0, height=eye_h, max_radius=max(half - 0.3, 0.3), rng=rng)
+    obs.room = (max(width / 2 - 0.25, 0.05), max(depth / 2 - 0.25, 0.05))
+    centre = obs.find_free(0.0, 0.0, height=eye_h, max_radius=max(half - 0.3, 0.3), rng=rng, margins=(1.0,))
     n1, n2 = _split(preset.ring_views)
     start = rng.uniform(0, 2 * math.pi / max(n1, 1))
     cams = _ring(centre, n1, pitch_deg=-12.0, start=start, preset=preset, prefix="ring")
     if n2:
         cams += _ring(centre, n2, pitch_deg=-40.0, start=start + math.pi / n2, preset=preset, prefix="ring_lo")
-    inset = min(0.45, half * 0.4)
+    inset = min(0.55, half * 0.4)
     corners = [
         (width / 2 - inset, depth / 2 - inset), (-width / 2 + inset, -depth / 2 + inset),
         (-width / 2 + inset, depth / 2 - inset), (width / 2 - inset, -depth / 2 + inset),
