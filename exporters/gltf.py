@@ -82,11 +82,9 @@ def mesh_primitive(b: GltfBuilder, mesh: trimesh.Trimesh, *, name: str, material
     if colors is not None:
         lin = srgb_to_linear(colors[:, :3].astype(np.float64) / 255.0)
         alpha = colors[:, 3].astype(np.float64) / 255.0
-        if (colors[:, 3] < 255).any():
-            alpha_blend = True
-            c = np.concatenate([lin, alpha[:, None]], axis=1)
-        else:
-            c = lin
+        alpha_blend = bool((colors[:, 3] < 255).any())
+        # VEC4 always: a VEC3 of unsigned shorts (6 bytes) breaks glTF's 4-byte vertex alignment.
+        c = np.concatenate([lin, alpha[:, None]], axis=1)
         attrs["COLOR_0"] = b.add_accessor(np.round(c * 65535).astype(np.uint16), normalized=True)
     if uv is not None:
         attrs["TEXCOORD_0"] = b.add_accessor(np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1).astype(np.float32))

@@ -55,7 +55,7 @@ def _material(stage, path: str, *, texture: str | None, vertex_color: bool):
     if texture is not None:
         st = UsdShade.Shader.Define(stage, path + "/stReader")
         st.CreateIdAttr("UsdPrimvarReader_float2")
-        st.CreateInput("varname", Sdf.ValueTypeNames.Token).Set("st")
+        st.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
         st.CreateOutput("result", Sdf.ValueTypeNames.Float2)
         tex = UsdShade.Shader.Define(stage, path + "/diffuseTexture")
         tex.CreateIdAttr("UsdUVTexture")
@@ -69,7 +69,7 @@ def _material(stage, path: str, *, texture: str | None, vertex_color: bool):
     elif vertex_color:
         reader = UsdShade.Shader.Define(stage, path + "/displayColorReader")
         reader.CreateIdAttr("UsdPrimvarReader_float3")
-        reader.CreateInput("varname", Sdf.ValueTypeNames.Token).Set("displayColor")
+        reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("displayColor")
         reader.CreateOutput("result", Sdf.ValueTypeNames.Float3)
         diffuse.ConnectToSource(reader.ConnectableAPI(), "result")
     else:
@@ -154,7 +154,7 @@ def build_stage(scene: ExportScene, usd_path: Path, options: ExportOptions, *, a
     """Write the stage to ``usd_path`` (textures under ``usd_path.parent / "textures"``)."""
     from pxr import Kind, Usd, UsdGeom
 
-    from exporters.textures import maybe_bake
+    from exporters.textures import bake_vertex_colors, maybe_bake, texture_limit
 
     stage = Usd.Stage.CreateNew(str(usd_path))
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
@@ -170,7 +170,9 @@ def build_stage(scene: ExportScene, usd_path: Path, options: ExportOptions, *, a
         xf.GetPrim().SetCustomDataByKey("marble:layer", layer.name)
         xf.GetPrim().SetCustomDataByKey("marble:label", layer.label)
         if layer.mesh is not None and options.meshes:
-            mesh = maybe_bake(layer.mesh, options, scene)
+            # ARKit allows only UsdPreviewSurface/UsdUVTexture/UsdPrimvarReader_float2: always bake there.
+            mesh = bake_vertex_colors(layer.mesh, size=texture_limit(options, scene)) if arkit else maybe_bake(
+                layer.mesh, options, scene)
             _add_mesh(stage, f"/World/{ident}/mesh", mesh, f"/World/Looks/{ident}_mat", tex_dir, f"{ident}.png")
         if layer.gaussians is not None and options.splats and not arkit:
             _add_splats(stage, f"/World/{ident}/splats", layer, options)
@@ -194,6 +196,12 @@ def write_usd(scene: ExportScene, path: Path, options: ExportOptions) -> list[Pa
                 ok = (UsdUtils.CreateNewARKitUsdzPackage if arkit else UsdUtils.CreateNewUsdzPackage)(str(inner), str(out))
                 if not ok or not out.exists():
                     raise InputError(f"{path.name}: usd-core could not package the USDZ")
+                if arkit:
+                    from exporters.arkit import arkit_issues
+
+                    issues = arkit_issues(out)
+                    if issues:
+                        raise InputError(f"{path.name}: the USDZ breaks ARKit rules: {'; '.join(issues[:3])}")
             else:
                 shutil.copyfile(inner, out)
     return [Path(path)]
