@@ -21,6 +21,7 @@ OBJECT, ARCHETYPE, MATERIAL, COLOR, STYLE, TIME, WEATHER_KIND = (
 COUNT, RELATION, NEGATION, DEFINITE, PRONOUN, WALL, BOUNDARY, STOP, INDOOR_HINT, OUTDOOR_HINT, MADE_OF = (
     "count", "relation", "negation", "definite", "pronoun", "wall", "boundary", "stop", "indoor_hint",
     "outdoor_hint", "made_of")
+CONJ, EACH = "conj", "each"
 
 # Counts that words imply; ``None`` in a sense value means "plural, number left to the layout".
 PLURAL = -1
@@ -32,7 +33,7 @@ NUMBER_WORDS = {
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a hundred": 100,
-    "single": 1, "lone": 1, "solitary": 1, "twin": 2, "both": 2,
+    "single": 1, "lone": 1, "solitary": 1, "twin": 2,
 }
 
 COUNT_PHRASES = {
@@ -67,6 +68,8 @@ WALL_WORDS = ("wall", "walls")
 NEGATIONS = ("no", "without", "not", "never", "none", "zero", "nothing but", "lacking", "except")
 DEFINITES = ("the", "this", "that", "these", "those", "its", "their", "his", "her", "my", "our", "your")
 PRONOUNS = ("it", "them", "each other", "one another")
+CONJUNCTIONS = ("and", "or", "&", "plus", "along with", "together with", "as well as", "nor")
+EACHES = ("each", "every", "either", "all the", "all of the", "both")
 BOUNDARIES = (",", ".", ";", ":", "!", "?", "(", ")", "with", "where", "while", "which", "who", "whose",
               "and then", "but", "has", "have", "having", "featuring", "includes", "including", "containing",
               "full of", "filled with", "covered in", "covered with")
@@ -113,7 +116,7 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("home office", ARCHETYPE, "office"), ("study room", ARCHETYPE, "office"), ("bed", OBJECT, "bed"),
     ("christmas tree", OBJECT, "pine_tree"), ("street light", OBJECT, "street_lamp"),
     ("dining room", ARCHETYPE, "kitchen"), ("reading lamp", OBJECT, "lamp"), ("ceiling lamp", OBJECT, "lamp"),
-    ("as well", STOP, ""), ("as well as", BOUNDARY, ""),
+    ("as well", STOP, ""),
     # colours the vocabulary lacks
     ("scarlet", COLOR, "red"), ("ruby", COLOR, "red"), ("maroon", COLOR, "dark red"),
     ("burgundy", COLOR, "dark red"), ("azure", COLOR, "light blue"), ("sky blue", COLOR, "light blue"),
@@ -211,7 +214,7 @@ def normalize_text(text: str) -> str:
     return text
 
 
-_TOKEN = re.compile(r"[^\W_]+|[,.;:!?()]")
+_TOKEN = re.compile(r"[^\W_]+|[,.;:!?()&]")
 
 
 def tokenize(text: str) -> list[str]:
@@ -278,6 +281,10 @@ def lexicon() -> dict[tuple[str, ...], tuple[Sense, ...]]:
         add(phrase, Sense(DEFINITE))
     for phrase in PRONOUNS:
         add(phrase, Sense(PRONOUN))
+    for phrase in CONJUNCTIONS:
+        add(phrase, Sense(CONJ))
+    for phrase in EACHES:
+        add(phrase, Sense(EACH))
     for phrase in WALL_WORDS:
         add(phrase, Sense(WALL))
     for phrase in BOUNDARIES:
