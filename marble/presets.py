@@ -24,7 +24,9 @@ class Preset:
         refine_steps: refinement steps (0 = off) when refinement runs.
         preview_width, preview_height: size of preview PNGs.
         num_previews: preview images written by ``generate``.
-        mesh_subdivisions: subdivision budget for procedural meshes (colour detail on vertices).
+        mesh_subdivisions: detail level of procedural geometry (0 coarse .. 2 fine).
+        mesh_faces_object: most faces of one object's baked mesh (colour detail lives on vertices).
+        mesh_faces_environment: most faces of the ground / floor / walls baked meshes.
         num_cpus, num_gpus: resource request per job for batch schedulers (Ray).
     """
 
@@ -43,6 +45,8 @@ class Preset:
     preview_height: int = 400
     num_previews: int = 4
     mesh_subdivisions: int = 1
+    mesh_faces_object: int = 12_000
+    mesh_faces_environment: int = 120_000
     num_cpus: float = 1.0
     num_gpus: float = 0.0
 
@@ -51,7 +55,7 @@ PRESETS: dict[str, Preset] = {
     "draft": Preset(
         name="draft", view_width=256, view_height=160, fov_y_deg=70.0, ring_views=6, walk_views=2,
         voxel_size=0.06, max_splats=120_000, sky_splats=3_000, preview_width=480, preview_height=300,
-        num_previews=3, mesh_subdivisions=0,
+        num_previews=3, mesh_subdivisions=0, mesh_faces_object=3_000, mesh_faces_environment=30_000,
     ),
     "standard": Preset(
         name="standard", view_width=512, view_height=320, fov_y_deg=70.0, ring_views=10, walk_views=4,
@@ -61,6 +65,7 @@ PRESETS: dict[str, Preset] = {
         name="high", view_width=960, view_height=600, fov_y_deg=70.0, ring_views=16, walk_views=8,
         voxel_size=0.012, max_splats=3_000_000, sky_splats=30_000, preview_width=1280, preview_height=800,
         num_previews=6, mesh_subdivisions=2, refine_steps=300, num_cpus=2.0,
+        mesh_faces_object=40_000, mesh_faces_environment=400_000,
     ),
 }
 

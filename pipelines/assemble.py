@@ -40,6 +40,7 @@ def assemble_world(
     cameras: list[Camera] | None = None,
     provenance: Provenance | None = None,
     seed: int = 0,
+    preset=None,
 ) -> World:
     """Build the World: one layer per object (splats + mesh in the object's local frame), plus the sky.
 
@@ -52,7 +53,11 @@ def assemble_world(
         cameras: the cameras the views were made from.
         provenance: inputs, stage backends, timings.
         seed: seed for baking procedural vertex colours.
+        preset: ``Preset`` whose mesh face budgets bound the baked meshes (default: standard).
     """
+    from marble.presets import get_preset
+
+    preset = get_preset(preset or "standard")
     inputs = inputs or AssemblyInputs()
     if environment is None:
         environment = Environment(lighting=layout.environment.lighting) if layout is not None else Environment()
@@ -69,7 +74,8 @@ def assemble_world(
                 splats = splats.transform(torch.linalg.inv(T)) if not torch.equal(T, torch.eye(4, dtype=torch.float64)) else splats
             else:
                 splats = None
-            mesh = bake_vertex_colors(geom, seed=seed)
+            budget = preset.mesh_faces_environment if _is_environment(geom) else preset.mesh_faces_object
+            mesh = bake_vertex_colors(geom, seed=seed, max_faces=budget)
             meta = {"materials": [p.material for p in geom.parts]}
             world.add_layer(Layer(geom.name, label=geom.label, gaussians=splats, mesh=mesh, transform=T, meta=meta))
     for name, splats in fused_gaussians.items():
@@ -84,3 +90,8 @@ def assemble_world(
     if sky is not None and sky.num_splats:
         world.add_layer(Layer(world.unique_name(SKY_LAYER), label=SKY_LAYER, gaussians=sky, meta={"environment": True}))
     return world
+
+
+def _is_environment(geom) -> bool:
+    """Ground, floor, walls and ceiling sit at the identity transform and span the whole scene."""
+    return geom.name in ("ground", "floor", "walls", "ceiling", "water") or geom.label in ("ground", "floor", "walls", "ceiling", "water")

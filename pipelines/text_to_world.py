@@ -172,7 +172,7 @@ class TextToWorldPipeline:
         )
         world = assemble_world(
             fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
-            environment=environment, cameras=cameras, provenance=provenance, seed=seed,
+            environment=environment, cameras=cameras, provenance=provenance, seed=seed, preset=preset,
         )
         timings["assemble"] = time.perf_counter() - t0
         report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
