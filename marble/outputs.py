@@ -119,6 +119,7 @@ def write_outputs(
 
     formats = check_formats(formats)
     out = ensure_output_dir(out_dir)
+    remove_stale_temp_files(out)
     preset = get_preset(preset or world.provenance.preset or "standard")
     timings: dict[str, float] = {}
     files: list[Path] = []
@@ -165,6 +166,16 @@ def write_outputs(
         manifest.update(extra_manifest)
     write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def remove_stale_temp_files(out_dir: Path) -> int:
+    """Delete temp files (``.name.*.tmp*``) left in ``out_dir`` by a run that was killed; returns how many."""
+    removed = 0
+    for p in Path(out_dir).glob(".*.tmp*"):
+        if p.is_file():
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def verify_outputs(out_dir: str | Path) -> bool:
