@@ -157,6 +157,39 @@ class MeshBuilder:
         v[:, 2] *= scale_xz[1]
         self.add(v, f, part, R=R, t=base)
 
+    def lathe(self, part: int, profile, base=(0.0, 0.0, 0.0), *, sections: int | None = None, jag: float = 0.0,
+              twist: float = 0.0, R: np.ndarray | None = None) -> None:
+        """Closed surface of revolution about +Y from ``profile [(radius, y), ...]`` (y increasing).
+
+        A last radius of 0 closes the top in a point, otherwise with a flat cap; the bottom is always
+        capped. ``jag`` pulls every other vertex of a ring inwards by that fraction (star-shaped
+        rings: fir branches, ribs); ``twist`` turns successive rings by that many radians.
+        """
+        prof = [(max(float(r), 0.0), float(y)) for r, y in profile]
+        n = max(3, int(sections or self.sections))
+        a = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
+        star = 1.0 - jag * (np.arange(n) % 2)
+        rings = [p for p in prof if p[0] > 1e-9]
+        apex = prof[-1][0] <= 1e-9
+        verts, faces = [], []
+        for k, (r, y) in enumerate(rings):
+            ak = a + twist * k
+            verts.append(np.stack([r * star * np.cos(ak), np.full(n, y), r * star * np.sin(ak)], 1))
+        idx = np.arange(n)
+        nxt = (idx + 1) % n
+        for k in range(len(rings) - 1):
+            lo, hi = k * n, (k + 1) * n
+            faces.append(np.stack([lo + idx, hi + idx, hi + nxt], 1))
+            faces.append(np.stack([lo + idx, hi + nxt, lo + nxt], 1))
+        nv = len(rings) * n
+        top_y = prof[-1][1]
+        verts.append(np.array([[0.0, rings[0][1], 0.0], [0.0, top_y, 0.0]]))
+        cb, ct = nv, nv + 1
+        faces.append(np.stack([np.full(n, cb), idx, nxt], 1))
+        last = (len(rings) - 1) * n
+        faces.append(np.stack([np.full(n, ct), last + nxt, last + idx], 1))
+        self.add(np.concatenate(verts), np.concatenate(faces).astype(np.int64), part, R=R, t=base)
+
     def cylinder(self, part: int, radius: float, height: float, base=(0.0, 0.0, 0.0), **kw) -> None:
         """Closed cylinder standing on ``base``."""
         self.frustum(part, radius, radius, height, base, **kw)
@@ -216,8 +249,11 @@ class MeshBuilder:
             s = np.asarray(size, dtype=np.float64) / ext
             centre = np.array([(lo[0] + hi[0]) / 2, lo[1], (lo[2] + hi[2]) / 2])
             v = (v - centre) * s
+        used = np.unique(fp)  # drop parts no primitive used (variants skip some)
+        remap = np.full(len(self.parts), -1, dtype=np.int32)
+        remap[used] = np.arange(len(used), dtype=np.int32)
         mesh = trimesh.Trimesh(vertices=v, faces=f, process=False, validate=False)
-        return mesh, fp, list(self.parts)
+        return mesh, remap[fp], [self.parts[i] for i in used]
 
 
 def _align_y(d: np.ndarray) -> np.ndarray:

@@ -354,6 +354,8 @@ class _Placer:
     # ------------------------------------------------------------------ driver
     def place_all(self, items: list[_Item]) -> list[LayoutObject]:
         self._all_items = items
+        self._hubs = {it.relation.target for it in items if it.relation is not None
+                      and it.relation.kind in ("around", "in_front_of", "next_to", "near")}
         free = [it for it in items if it.relation is None]
         rel = [it for it in items if it.relation is not None]
 
@@ -500,6 +502,8 @@ class _Placer:
     def _indoor_candidate(self, it, size, attempt):
         W, _, D = self.env.room_size
         r = math.hypot(size[0], size[2]) / 2
+        if it.category in self._hubs and attempt < 50:  # leave room around tables that get chairs
+            r += 0.75
         mx, mz = max(0.05, W / 2 - r), max(0.05, D / 2 - r)
         x, z = self._u(-mx, mx), self._u(-mz, mz)
         if it.category in _FACES_TARGET:

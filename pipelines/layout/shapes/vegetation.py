@@ -25,18 +25,20 @@ def pine_tree(b: MeshBuilder, obj, rng) -> None:
     crown = b.part("crown", obj.material, obj.color)
     crown2 = b.part("crown_shade", obj.material, _shade(obj.color, 0.82))
     b.frustum(trunk, 0.07 * w, 0.04 * w, 0.45 * h, (0, 0, 0), sections=max(6, b.sections - 4))
-    tiers = int(rng.integers(3, 7))
-    base = float(rng.uniform(0.14, 0.24)) * h
+    tiers = int(rng.integers(4, 8))
+    base = float(rng.uniform(0.12, 0.22)) * h
     span = h - base
     lean = rng.uniform(-0.03, 0.03, 2)
+    secs = 12 + 8 * b.detail
     for i in range(tiers):
         t = i / tiers
-        y0 = base + span * t * 0.82
-        rad = r * (1.0 - 0.72 * t) * float(rng.uniform(0.9, 1.0))
-        th = span * (0.42 - 0.12 * t) if i < tiers - 1 else h - y0
-        th = min(th, h - y0)
+        y0 = base + span * t * 0.85
+        rad = r * (1.0 - 0.75 * t) * float(rng.uniform(0.9, 1.0))
+        th = min(span * (0.36 - 0.14 * t) if i < tiers - 1 else h - y0, h - y0)
         cx, cz = lean * y0
-        b.frustum(crown if i % 2 == 0 else crown2, rad, 0.0, th, (cx, y0, cz), sections=b.sections + 2)
+        prof = [(rad * 0.9, 0.0), (rad, th * 0.1), (rad * 0.62, th * 0.42), (rad * 0.28, th * 0.78), (0.0, th)]
+        b.lathe(crown if i % 2 == 0 else crown2, prof, (cx, y0, cz), sections=secs, jag=0.22,
+                twist=float(rng.uniform(0, 0.5)))
 
 
 def _crown_blobs(b, part, part2, centre, radii, rng, n, seed):
