@@ -1,0 +1,265 @@
+"""ImageToWorld: one photo -> metric depth -> views along a camera path -> fused splats and meshes.
+
+Components (diffusers style, given to ``__init__``): a depth estimator (geometric photo pop-up by
+default, or a learned one from :mod:`pipelines.diffusion.depth`) and an inpainter (OpenCV Telea by
+default, or a diffusion inpainting pipeline from :mod:`pipelines.diffusion.inpaint`). Per-run options
+are keyword arguments of ``__call__``; the result is an :class:`ImageToWorldOutput`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from marble.camera import Camera
+from marble.errors import InputError
+from marble.presets import Preset, get_preset
+from marble.progress import ProgressFn, report
+from marble.view import View
+from marble.world import Environment, Provenance, World
+
+TRAJECTORIES = ("ring", "walk", "none")
+
+
+@dataclass
+class ImageToWorldOutput:
+    """Result of :class:`ImageToWorldPipeline`.
+
+    Attributes:
+        world: the generated world (layers ``ground``, ``segment_<k>``, ``scenery``, ``sky``).
+        views: the views that were fused, the input first.
+        metrics: coverage, reprojection error of the new views against the known surfaces,
+            depth-alignment error, fusion statistics.
+        timings: stage -> seconds.
+    """
+
+    world: World
+    views: list[View]
+    metrics: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def _rotate_yaw(camera: Camera, degrees: float, name: str) -> Camera:
+    a = math.radians(degrees)
+    R = torch.tensor([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]], dtype=torch.float64)
+    T = camera.T_world_camera.clone()
+    T[:3, :3] = R @ T[:3, :3]
+    return Camera(camera.fx, camera.fy, camera.cx, camera.cy, camera.width, camera.height, T, name)
+
+
+def trajectory_cameras(first: Camera, *, kind: str, num_views: int, walk_distance: float = 2.0) -> list[Camera]:
+    """New cameras after ``first`` (which is not included).
+
+    Args:
+        first: the input camera.
+        kind: ``"ring"`` (turn on the spot through 360 degrees), ``"walk"`` (walk forward
+            ``walk_distance`` metres) or ``"none"``.
+        num_views: total views including the input one.
+    """
+    if kind not in TRAJECTORIES:
+        raise InputError(f"`trajectory` must be one of {', '.join(TRAJECTORIES)}, got {kind!r}")
+    if kind == "none" or num_views <= 1:
+        return []
+    if kind == "ring":
+        return [_rotate_yaw(first, 360.0 * i / num_views, f"ring_{i:03d}") for i in range(1, num_views)]
+    fwd = first.T_world_camera[:3, 2].clone()
+    fwd[1] = 0.0
+    fwd = fwd / fwd.norm().clamp_min(1e-9)
+    out = []
+    for i in range(1, num_views):
+        T = first.T_world_camera.clone()
+        T[:3, 3] = T[:3, 3] + fwd * (walk_distance * i / (num_views - 1))
+        out.append(Camera(first.fx, first.fy, first.cx, first.cy, first.width, first.height, T, f"walk_{i:03d}"))
+    return out
+
+
+def fit_to_preset(rgb: np.ndarray, preset: Preset, *, multiple: int = 8) -> np.ndarray:
+    """Resize ``rgb [H, W, 3]`` so its long side is the preset's view width (sides multiples of ``multiple``)."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    long_side = max(preset.view_width, preset.view_height)
+    s = long_side / max(h, w)
+    nw = max(multiple, int(round(w * s / multiple)) * multiple)
+    nh = max(multiple, int(round(h * s / multiple)) * multiple)
+    if (nw, nh) == (w, h):
+        return rgb.astype(np.float32)
+    chans = [Image.fromarray(rgb[..., c].astype(np.float32), mode="F").resize((nw, nh), Image.BICUBIC) for c in range(3)]
+    return np.clip(np.stack([np.asarray(c) for c in chans], -1), 0, 1).astype(np.float32)
+
+
+def _environment_from(rgb: np.ndarray, sky: np.ndarray) -> Environment:
+    from marble.layout import Lighting
+
+    env = Environment()
+    if sky.sum() >= 16:
+        rows = np.nonzero(sky.any(1))[0]
+        top = rgb[rows[: max(1, len(rows) // 4)]][sky[rows[: max(1, len(rows) // 4)]]]
+        bottom = rgb[rows[-max(1, len(rows) // 4):]][sky[rows[-max(1, len(rows) // 4):]]]
+        lt = Lighting(sky_top=tuple(float(x) for x in np.median(top, 0)),
+                      sky_horizon=tuple(float(x) for x in np.median(bottom, 0)))
+        env = Environment(lighting=lt)
+    return env
+
+
+class ImageToWorldPipeline:
+    """Lift one image into an explorable world.
+
+    Args:
+        depth_estimator: ``estimate(rgb, *, camera) -> DepthEstimate``; default geometric (no weights).
+        inpainter: ``inpaint(rgb, mask, *, prompt, seed) -> rgb``; default classical (Telea, rows for large holes).
+    """
+
+    def __init__(self, depth_estimator=None, inpainter=None) -> None:
+        from pipelines.lift.estimators import GeometricDepthEstimator
+        from pipelines.lift.inpaint import ClassicalInpainter
+
+        self.depth_estimator = depth_estimator or GeometricDepthEstimator()
+        self.inpainter = inpainter or ClassicalInpainter("auto")
+
+    def check_inputs(self, *, seed, trajectory, num_views, fov_y_deg, camera_height, walk_distance, depth_hint) -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
+            raise InputError(f"`seed` must be an integer in 0..{2**32 - 1}, got {seed!r}")
+        if trajectory not in TRAJECTORIES:
+            raise InputError(f"`trajectory` must be one of {', '.join(TRAJECTORIES)}, got {trajectory!r}")
+        if num_views is not None and (int(num_views) != num_views or not 1 <= num_views <= 64):
+            raise InputError(f"`num_views` must be an integer in 1..64, got {num_views!r}")
+        if not (5.0 <= fov_y_deg <= 150.0):
+            raise InputError(f"`fov_y_deg` must be in 5..150 degrees, got {fov_y_deg}")
+        if not (math.isfinite(camera_height) and 0.05 <= camera_height <= 500):
+            raise InputError(f"`camera_height` must be in 0.05..500 metres, got {camera_height}")
+        if not (math.isfinite(walk_distance) and 0 < walk_distance <= 1000):
+            raise InputError(f"`walk_distance` must be in (0, 1000] metres, got {walk_distance}")
+        if depth_hint is not None and not (math.isfinite(depth_hint) and depth_hint > 0):
+            raise InputError(f"`depth_hint` must be a positive number of metres, got {depth_hint}")
+
+    def __call__(
+        self,
+        image,
+        *,
+        prompt: str | None = None,
+        seed: int = 0,
+        preset: str | Preset = "standard",
+        trajectory: str = "ring",
+        num_views: int | None = None,
+        fov_y_deg: float = 55.0,
+        camera_height: float = 1.6,
+        walk_distance: float = 2.0,
+        depth_hint: float | None = None,
+        meshes: bool = True,
+        measure_fidelity: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> ImageToWorldOutput:
+        """Lift ``image`` into a World.
+
+        Args:
+            image: path, bytes, PIL image or ``[H, W, 3]`` array (see :func:`marble.images.load_image`).
+            prompt: text for a diffusion inpainter; stored in provenance.
+            seed: same image + seed + preset -> same world, bit for bit on CPU.
+            preset: view size, number of views, voxel size, splat budget.
+            trajectory: ``"ring"`` (360 degrees on the spot), ``"walk"`` (forward) or ``"none"``.
+            num_views: views including the input (default: the preset's ``ring_views``, or
+                ``walk_views + 1`` for a walk); a ring gets at least enough views for neighbours
+                to overlap by 30%.
+            fov_y_deg: vertical field of view assumed for the photo.
+            camera_height: eye height above the ground in metres (sets the metric scale).
+            walk_distance: metres walked by the ``"walk"`` trajectory.
+            depth_hint: median distance in metres of what the photo shows, to rescale depth.
+            meshes: also build TSDF meshes per layer.
+            measure_fidelity: re-render the fused splats at every view and record PSNR.
+            progress: ``(stage, fraction, message)`` callback.
+        """
+        from marble.images import load_image
+        from pipelines.lift.align import align_depth
+        from pipelines.lift.geometric_depth import GROUND, SKY, estimate_geometric_depth
+        from pipelines.lift.loop import warp_and_inpaint
+
+        self.check_inputs(seed=seed, trajectory=trajectory, num_views=num_views, fov_y_deg=fov_y_deg,
+                          camera_height=camera_height, walk_distance=walk_distance, depth_hint=depth_hint)
+        preset = get_preset(preset)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        rgb = fit_to_preset(load_image(image), preset)
+        geo = estimate_geometric_depth(rgb, fov_y_deg=fov_y_deg, camera_height=camera_height)
+        est = self.depth_estimator.estimate(rgb, camera=geo.camera)
+        align_info: dict = {}
+        if est.space == "metric":
+            depth = np.asarray(est.values, np.float32)
+        else:
+            ground = geo.region == GROUND
+            mask = ground if ground.sum() >= 64 else geo.region != SKY
+            depth, align_info = align_depth(est.values, geo.depth, mask, space=est.space)
+        sky = est.sky if est.sky is not None else geo.region == SKY
+        depth = np.where(sky, np.inf, depth).astype(np.float32)
+        if depth_hint is not None and np.isfinite(depth).any():
+            depth = (depth * (depth_hint / float(np.median(depth[np.isfinite(depth)])))).astype(np.float32)
+        ids = np.where(np.isfinite(depth), geo.object_ids, -1).astype(np.int32)
+        first = View(camera=geo.camera, rgb=rgb, depth=depth, object_ids=ids, layer_names=list(geo.layer_names),
+                     confidence=np.where(np.isfinite(depth), 0.9, 0.0).astype(np.float32), source="image")
+        timings["depth"] = time.perf_counter() - t0
+        report(progress, "depth", 1.0, self.depth_estimator.name)
+
+        t0 = time.perf_counter()
+        n = num_views if num_views is not None else (preset.ring_views if trajectory == "ring" else preset.walk_views + 1)
+        if trajectory == "ring":  # neighbours must overlap, or there is nothing to warp and align to
+            hfov = math.degrees(2 * math.atan(geo.camera.width / (2 * geo.camera.fx)))
+            n = max(n, math.ceil(360.0 / (0.7 * hfov)))
+        cams = trajectory_cameras(geo.camera, kind=trajectory, num_views=n, walk_distance=walk_distance)
+        loop = warp_and_inpaint(first, cams, inpainter=self.inpainter, depth_estimator=self.depth_estimator,
+                                prompt=prompt, seed=seed, progress=progress)
+        timings["lift"] = time.perf_counter() - t0
+
+        world, fusion_stats = self._fuse(loop.views, preset=preset, seed=seed, environment=_environment_from(rgb, sky),
+                                         meshes=meshes, timings=timings, progress=progress)
+        from pipelines.lift.loop import reprojection_error
+
+        solid = [layer.world_gaussians() for layer in world.layers if layer.gaussians is not None and layer.label != "sky"]
+        if solid:
+            g = type(solid[0]).concat(solid)
+            loop.reprojection = reprojection_error(g.means.numpy(), g.colors.clamp(0, 1).numpy(), loop.views)
+        metrics = {**loop.summary(), "align": align_info, "reprojection": loop.reprojection,
+                   "coverage": loop.coverage, "horizon_row": geo.horizon_row}
+        if measure_fidelity:
+            from pipelines.fusion import fusion_psnr
+
+            metrics["fusion_psnr_db"] = fusion_psnr(world, loop.views)["mean"]
+        world.provenance = Provenance(
+            prompt=prompt, seed=seed, preset=preset.name,
+            inputs={"image": _image_label(image), "trajectory": trajectory, "views": len(loop.views),
+                    "fov_y_deg": fov_y_deg, "camera_height": camera_height},
+            stages={"depth": self.depth_estimator.name, "inpaint": self.inpainter.name, "fusion": "voxel-merge",
+                    "meshes": "tsdf" if meshes else "none"},
+            versions=Provenance.collect_versions(), timings=timings,
+            metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))} | {"fusion": fusion_stats},
+        )
+        return ImageToWorldOutput(world=world, views=loop.views, metrics=metrics, timings=timings)
+
+    def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
+        from pipelines.assemble import AssemblyInputs, assemble_world
+        from pipelines.fusion import fuse_views, tsdf_meshes
+
+        t0 = time.perf_counter()
+        fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=progress)
+        timings["fusion"] = time.perf_counter() - t0
+        mesh_dict = {}
+        if meshes:
+            t0 = time.perf_counter()
+            mesh_dict = tsdf_meshes(views, voxel_size=max(2 * preset.voxel_size, 0.05), max_depth=60.0)
+            timings["meshes"] = time.perf_counter() - t0
+        labels = {name: ("ground" if name == "ground" else "segment") for name in views[0].layer_names}
+        world = assemble_world(fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(meshes=mesh_dict, labels=labels),
+                               environment=environment, cameras=[v.camera for v in views], seed=seed)
+        stats = {k: v for k, v in fused.stats.items() if isinstance(v, (int, float, str))}
+        return world, stats
+
+
+def _image_label(image) -> str:
+    import os
+
+    if isinstance(image, (str, os.PathLike)):
+        return os.path.basename(str(image))
+    return type(image).__name__
