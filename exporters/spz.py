@@ -18,6 +18,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from exporters.binary import check_count, read_input_bytes, require_bytes
 from exporters.scene import ExportOptions, ExportScene, gaussians_from_numpy, limit_sh, to_numpy
@@ -54,6 +55,44 @@ def morton_order(means: np.ndarray) -> np.ndarray:  # [N, 3] -> [N]
     q = ((means - lo) / np.maximum(hi - lo, 1e-12) * ((1 << 21) - 1)).astype(np.uint64)
     code = _spread_bits(q[:, 0]) | (_spread_bits(q[:, 1]) << np.uint64(1)) | (_spread_bits(q[:, 2]) << np.uint64(2))
     return np.argsort(code, kind="stable")
+
+
+# ---------------------------------------------------------------------- rotation canonicalisation
+def canonical_rotations(quats_wxyz: np.ndarray, scale_codes: np.ndarray) -> np.ndarray:
+    """Replace rotations that do not matter after scale quantisation by canonical ones.
+
+    A Gaussian's covariance ``R S^2 R^T`` does not change when it turns about an axis whose two
+    perpendicular scales are equal. Where two quantised scales are equal, the rotation about the
+    third axis is therefore free: the rotation is replaced by the shortest turn taking that axis
+    to its direction (which gzip compresses far better); where all three are equal the identity
+    is used. The decoded splats render the same up to the format's quantisation.
+
+    Args:
+        quats_wxyz: ``[N, 4]`` unit quaternions.
+        scale_codes: ``[N, 3]`` quantised log-scale bytes.
+    Returns:
+        ``[N, 4]`` unit quaternions (``wxyz``).
+    """
+    from marble.gaussians import quat_to_rotmat
+
+    q = quats_wxyz.astype(np.float64).copy()
+    c = scale_codes.astype(np.int32)
+    eq01, eq02, eq12 = c[:, 0] == c[:, 1], c[:, 0] == c[:, 2], c[:, 1] == c[:, 2]
+    allq = eq01 & eq02
+    q[allq] = (1.0, 0.0, 0.0, 0.0)
+    R = quat_to_rotmat(torch.from_numpy(q)).numpy()  # [N, 3, 3]
+    for k, sel in ((2, eq01 & ~allq), (1, eq02 & ~allq), (0, eq12 & ~allq)):
+        if not sel.any():
+            continue
+        a = R[sel, :, k]  # the distinguished axis in world coordinates
+        e = np.zeros(3)
+        e[k] = 1.0
+        a = np.where((a @ e)[:, None] < 0, -a, a)
+        w = 1.0 + a @ e
+        xyz = np.cross(np.broadcast_to(e, a.shape), a)
+        qq = np.concatenate([w[:, None], xyz], axis=1)
+        q[sel] = qq / np.linalg.norm(qq, axis=1, keepdims=True)
+    return q.astype(np.float32)
 
 
 # ---------------------------------------------------------------------- quantisers
@@ -103,10 +142,15 @@ def _unpack_rotations_v3(raw: np.ndarray) -> np.ndarray:  # [N, 4] uint8 -> [N, 
 
 # ---------------------------------------------------------------------- encode / decode
 def encode_spz(
-    g: Gaussians, *, sh_degree: int | None = None, fractional_bits: int = 12, sort: bool = True, level: int = 6
+    g: Gaussians, *, sh_degree: int | None = None, fractional_bits: int = 12, sort: bool = True, level: int = 6,
+    canonicalize: bool = True,
 ) -> tuple[bytes, np.ndarray]:
     """Compress ``g`` (world frame = RUB) to SPZ version 3.
 
+    Args:
+        sort: store splats in Morton order (smaller files).
+        canonicalize: replace rotations made irrelevant by equal quantised scales (see
+            :func:`canonical_rotations`; smaller files, same rendering).
     Returns:
         ``(gzip bytes, order [N])``: ``order`` is the permutation applied (Morton order, or identity).
     """
@@ -128,7 +172,8 @@ def encode_spz(
     alpha = 1.0 / (1.0 + np.exp(-a["opacity_logits"][order].astype(np.float64)))
     colors = _to_u8(a["sh0"][order] * (COLOR_SCALE * 255.0) + 0.5 * 255.0)
     scales = _to_u8((a["log_scales"][order] + 10.0) * 16.0)
-    q = a["quats"][order][:, [1, 2, 3, 0]]  # xyzw
+    quats = canonical_rotations(a["quats"][order], scales) if canonicalize else a["quats"][order]
+    q = quats[:, [1, 2, 3, 0]]  # xyzw
     rot = _pack_rotations_v3(q)
     degree = 0 if rest is None else {3: 1, 8: 2, 15: 3}[rest.shape[1]]
     parts = [
