@@ -54,6 +54,16 @@ def _smooth(t: np.ndarray) -> np.ndarray:
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
+def _mix_inplace(h: np.ndarray) -> np.ndarray:
+    """:func:`_mix` without temporaries (modifies ``h``)."""
+    h ^= h >> np.uint32(16)
+    h *= _M1
+    h ^= h >> np.uint32(15)
+    h *= _M2
+    h ^= h >> np.uint32(16)
+    return h
+
+
 def value_noise3(p: np.ndarray, seed: int = 0) -> np.ndarray:
     """Smooth 3D value noise in ``[0, 1]``.
 
@@ -64,36 +74,42 @@ def value_noise3(p: np.ndarray, seed: int = 0) -> np.ndarray:
     Returns:
         ``[N]`` float32.
     """
-    p = np.asarray(p, dtype=np.float32)
-    fl = np.floor(p)
-    f = p - fl
-    i = fl.astype(np.int64).astype(np.uint32)
+    q = np.asarray(p, dtype=np.float32).T  # [3, N]
+    fl = np.floor(q)
+    f = q - fl
+    i = fl.astype(np.int32).view(np.uint32)
     with np.errstate(over="ignore"):
         s = seed_u32(seed)
-        x0 = i[:, 0] * _PX
-        y0 = i[:, 1] * _PY
-        z0 = i[:, 2] * _PZ
+        x0 = i[0] * _PX
+        y0 = i[1] * _PY
+        z0 = i[2] * _PZ
+        z1 = z0 + _PZ
+        z0 ^= s
+        z1 ^= s
         x1 = x0 + _PX
         y1 = y0 + _PY
-        z1 = z0 + _PZ
-        u = _smooth(f[:, 0])
-        v = _smooth(f[:, 1])
-        w = _smooth(f[:, 2])
-
-        def corner(a, b, c):
-            return _mix(a ^ b ^ c ^ s).astype(np.float32)
-
-        c000, c100 = corner(x0, y0, z0), corner(x1, y0, z0)
-        c010, c110 = corner(x0, y1, z0), corner(x1, y1, z0)
-        c001, c101 = corner(x0, y0, z1), corner(x1, y0, z1)
-        c011, c111 = corner(x0, y1, z1), corner(x1, y1, z1)
-    x00 = c000 + (c100 - c000) * u
-    x10 = c010 + (c110 - c010) * u
-    x01 = c001 + (c101 - c001) * u
-    x11 = c011 + (c111 - c011) * u
-    y_0 = x00 + (x10 - x00) * v
-    y_1 = x01 + (x11 - x01) * v
-    return (y_0 + (y_1 - y_0) * w) * _INV
+        xy = (x0 ^ y0, x1 ^ y0, x0 ^ y1, x1 ^ y1)
+        u = _smooth(f[0])
+        v = _smooth(f[1])
+        w = _smooth(f[2])
+        out = []
+        for z in (z0, z1):
+            c = [_mix_inplace(a ^ z).astype(np.float32) for a in xy]
+            c[1] -= c[0]
+            c[1] *= u
+            c[0] += c[1]  # x-lerp at y0
+            c[3] -= c[2]
+            c[3] *= u
+            c[2] += c[3]  # x-lerp at y1
+            c[2] -= c[0]
+            c[2] *= v
+            c[0] += c[2]
+            out.append(c[0])
+    out[1] -= out[0]
+    out[1] *= w
+    out[0] += out[1]
+    out[0] *= _INV
+    return out[0]
 
 
 def value_noise2(p: np.ndarray, seed: int = 0) -> np.ndarray:
