@@ -96,9 +96,9 @@ def export(world, path: str | os.PathLike, **options) -> list[Path]:
     from exporters.profiles import apply_profile, write_profile_extras
 
     p = Path(path)
+    check_output_path(p)
     ext = match_extension(p, EXPORTERS, what="export")
     opts = ExportOptions.from_kwargs(options)
-    check_output_path(p)
     scene = ExportScene.from_world(world, opts)
     profile = apply_profile(scene, opts, extension=ext)
     exporter = EXPORTERS[ext]

@@ -133,6 +133,11 @@ class ExportScene:
                 g = g.detach().to("cpu")
                 if g.num_splats == 0:
                     g = None
+                else:
+                    try:
+                        g.validate()
+                    except InputError as exc:
+                        raise InputError(f"layer {layer.name!r}: {exc}") from exc
             m = layer.world_mesh() if options.meshes else None
             if m is not None and len(m.faces) == 0:
                 m = None
