@@ -1,8 +1,9 @@
-"""Crash safety: SIGKILL ``marble batch`` at random moments, rerun, and check no final name ever holds a partial file."""
+"""Crash safety: SIGKILL/SIGINT ``marble batch`` at random moments, rerun, and check no final name ever holds a partial file."""
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -32,18 +33,24 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     cmd = [sys.executable, "-m", "marble.cli.main", "batch", str(jobs), "--out", str(out), "--workers", "2",
            *DRAFT_OPTS]
     rng = np.random.default_rng(7)
-    for delay in rng.uniform(2.0, 14.0, size=3):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hit_running = 0
+    # three SIGKILLs and one SIGINT (Ctrl-C) at seeded random moments over the batch's lifetime
+    for delay, sig in zip(rng.uniform(2.0, 14.0, size=4), [signal.SIGKILL, signal.SIGINT, signal.SIGKILL, signal.SIGKILL]):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(float(delay))
         running = _worker_pids(out) if out.exists() else []
-        proc.kill()
-        proc.wait(timeout=30)
+        hit_running += bool(running)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)  # Ctrl-C stops the workers and exits promptly
+        if sig == signal.SIGINT and proc.returncode != 0:
+            assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
         if out.exists():
             assert_out_dir_consistent(out)
-        deadline = time.monotonic() + 20  # orphaned workers notice the driver is gone and exit
+        deadline = time.monotonic() + 20  # workers of a killed driver notice it is gone and exit
         while any(pid_alive(p) for p in running) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(pid_alive(p) for p in running), running
+    assert hit_running, "no interruption happened while jobs were running; the test proved nothing"
 
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -102,3 +102,14 @@ def test_local_batch_isolates_a_killed_worker_and_resumes(tmp_path):
     final = assert_out_dir_consistent(out)
     assert sha(final["lake-twin"]) == sha(records["lake"])
     assert not list((out / ".partial").iterdir())
+
+
+def test_job_timeout_stops_only_that_job(tmp_path):
+    from marble.batch import Job, run_batch
+
+    job = Job(index=0, line=1, name="slow", prompt="a red barn on a farm", preset="draft", formats=("ply",),
+              previews=False)
+    report = run_batch([job], tmp_path / "out", workers=1, job_timeout=0.2, progress=False)
+    (result,) = report.results
+    assert result.status == "failed" and "timed out after 0.2 s" in result.error, result
+    assert assert_out_dir_consistent(tmp_path / "out")["slow"]["status"] == "failed"

@@ -152,9 +152,10 @@ def sweep_partial(out_dir: str | os.PathLike) -> int:
 
 
 def remove_stale_temp_files(out_dir: str | os.PathLike) -> int:
-    """Remove ``.<stem>.*.tmp*`` files an interrupted atomic write left directly in ``out_dir``."""
+    """Remove ``.<stem>.*.tmp*`` files an interrupted atomic write left in ``out_dir``, and stale Ray probe files."""
     n = 0
-    for entry in Path(out_dir).glob(".*.tmp*"):
+    stale = [*Path(out_dir).glob(".*.tmp*"), *Path(out_dir).glob(".ray-probe-*")]
+    for entry in stale:
         if entry.is_file():
             with contextlib.suppress(OSError):
                 entry.unlink()

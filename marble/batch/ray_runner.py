@@ -103,11 +103,11 @@ class RayRunner:
         probe_path = self.out_dir / probe
         probe_path.write_text("marble batch driver\n")
         task = ray.remote(_ray_job)
+        pending: dict[Any, tuple[Job, float]] = {}
         try:
             cpus = int(ray.cluster_resources().get("CPU", 1))
             limit = self.max_in_flight or max(4, 2 * cpus)
             queue = list(reversed(jobs))
-            pending: dict[Any, tuple[Job, float]] = {}
             while queue or pending:
                 while queue and len(pending) < limit:
                     job = queue.pop()
@@ -126,6 +126,13 @@ class RayRunner:
                         cause = getattr(exc, "cause", None) or exc
                         result = failed_result(job, f"Ray task failed: {one_line_error(cause)}", started=submitted)
                     on_result(result)
+        except BaseException:
+            for ref in pending:  # Ctrl-C or a driver error: stop this batch's tasks on the cluster too
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001 - best effort; a finished task cannot be cancelled
+                    pass
+            raise
         finally:
             probe_path.unlink(missing_ok=True)
             if started_here:

@@ -109,6 +109,19 @@ def _thread_env(threads: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def _ignore_sigint() -> Iterator[None]:
+    """Spawn children with SIGINT ignored from their first instruction (Ctrl-C reaches the whole process group)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @dataclass
 class _Worker:
     proc: Any
@@ -160,7 +173,7 @@ class LocalPool:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(target=_worker_main, args=(child_conn, self.out_dir, self.threads, os.getpid()),
                                  daemon=True, name="marble-batch-worker")
-        with _thread_env(self.threads):
+        with _thread_env(self.threads), _ignore_sigint():
             proc.start()
         child_conn.close()
         w = _Worker(proc=proc, conn=parent_conn)
@@ -184,7 +197,11 @@ class LocalPool:
                 for w in pool:
                     if w.ready and w.job is None and queue:
                         job = queue.popleft()
-                        w.conn.send(job.to_dict())
+                        try:
+                            w.conn.send(job.to_dict())
+                        except OSError:  # the worker just died: keep the job; the death is handled below
+                            queue.appendleft(job)
+                            continue
                         w.job, w.started, w.started_wall = job, time.monotonic(), time.time()
                 wait([w.conn for w in pool] + [w.proc.sentinel for w in pool], timeout=self.poll_s)
                 now = time.monotonic()
@@ -201,7 +218,8 @@ class LocalPool:
                                 w.job = None
                                 on_result(JobResult.from_dict(msg[1]))
                             elif msg[0] == "fatal":
-                                raise BatchError(f"a batch worker failed while starting: {msg[1].strip().splitlines()[-1]}")
+                                last = msg[1].strip().splitlines()[-1]
+                                raise BatchError(f"a batch worker failed while starting: {last}")
                     except (EOFError, OSError):
                         dead = True
                     if not dead and not w.proc.is_alive():
@@ -219,7 +237,7 @@ class LocalPool:
                             start_failures += 1
                             if start_failures >= MAX_START_FAILURES:
                                 raise BatchError(f"batch workers keep dying while starting "
-                                                   f"({describe_exit(w.proc.exitcode)})")
+                                                 f"({describe_exit(w.proc.exitcode)})")
                         busy = sum(1 for x in pool if x.job is not None)
                         if len(pool) < self.workers and len(queue) > len(pool) - busy:
                             pool.append(self._spawn())
