@@ -151,6 +151,12 @@ def test_bake_vertex_colors():
     bt = bake_vertex_colors(tree, seed=0)
     np.testing.assert_allclose(bt.bounds, tree.mesh.bounds, atol=1e-9)
     assert np.asarray(bt.visual.vertex_colors)[:, 1].mean() > np.asarray(bt.visual.vertex_colors)[:, 2].mean()
+    # face budgets are respected, and meshes at the budget are not subdivided
+    for budget in (3_000, 12_000):
+        small = bake_vertex_colors(tree, seed=0, max_faces=budget)
+        assert len(tree.mesh.faces) <= len(small.faces) <= max(budget, len(tree.mesh.faces))
+    big = bake_vertex_colors(ground, seed=0, max_faces=60_000)
+    assert len(ground.mesh.faces) < len(big.faces) <= 60_000
 
 
 def test_bad_input():

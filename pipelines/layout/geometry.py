@@ -41,31 +41,48 @@ def build_scene_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeomet
 
 def _target_edge(mesh: trimesh.Trimesh, max_faces: int) -> float:
     area = float(mesh.area)
-    # an equilateral triangle of side e has area 0.433 e^2
-    return max(0.06, float(np.sqrt(area / (0.433 * max_faces))))
+    # an equilateral triangle of side e has area 0.433 e^2; aim below the budget (splits make slivers)
+    return max(0.05, float(np.sqrt(area / (0.433 * 0.5 * max_faces))))
+
+
+def _faces_after(longest: np.ndarray, edge: float) -> int:
+    """Faces ``subdivide_to_size(max_edge=edge)`` will produce from faces whose longest edges are ``longest``."""
+    n = np.ceil(np.log2(np.maximum(longest / edge, 1.0)))
+    return int(np.sum(4.0 ** n))
 
 
 def bake_vertex_colors(geom: SceneGeometry, *, seed: int, max_edge: float | None = None,
-                       max_faces: int = 200_000) -> trimesh.Trimesh:
+                       max_faces: int = 50_000) -> trimesh.Trimesh:
     """Local-frame copy of ``geom.mesh`` with per-vertex RGBA colours from :func:`albedo`.
 
-    Large faces are subdivided (edges at most ``max_edge`` metres, default chosen so the result has
-    about ``max_faces`` faces at most, and never finer than 6 cm) so the material pattern shows.
-    Colours are evaluated at each vertex's WORLD position, so they agree with the views.
+    Large faces are subdivided (edges at most ``max_edge`` metres; by default the finest edge that
+    keeps the result within ``max_faces`` faces, never finer than 5 cm) so the material pattern
+    shows. A mesh that already has ``max_faces`` faces is not subdivided. Colours are evaluated at
+    each vertex's WORLD position, so they agree with the views.
+
+    Args:
+        geom: one layer's geometry.
+        seed: pattern seed (use the layout seed).
+        max_edge: explicit subdivision edge length in metres (overrides the budget).
+        max_faces: face budget of the result when ``max_edge`` is not given.
 
     Returns:
         A ``trimesh.Trimesh`` (``process=False``) with ``visual.vertex_colors [V, 4]`` uint8 and
         ``metadata["face_part"] [F]`` int32.
     """
     mesh = geom.mesh
-    if max_edge is None:
-        max_edge = _target_edge(mesh, max_faces)
     v = np.asarray(mesh.vertices, dtype=np.float64)
     f = np.asarray(mesh.faces, dtype=np.int64)
     fp = np.asarray(geom.face_part, dtype=np.int32)
-    edges = np.linalg.norm(v[f[:, [1, 2, 0]]] - v[f], axis=2).max(1)
-    if (edges > max_edge).any():
-        v, f, idx = trimesh.remesh.subdivide_to_size(v, f, max_edge=max_edge, max_iter=8, return_index=True)
+    longest = np.linalg.norm(v[f[:, [1, 2, 0]]] - v[f], axis=2).max(1) if len(f) else np.zeros(0)
+    if max_edge is not None:
+        edge = float(max_edge)
+    else:
+        edge = _target_edge(mesh, max_faces)
+        while _faces_after(longest, edge) > max_faces:  # exact count: each split quarters a face
+            edge *= 1.25
+    if len(f) and (longest > edge).any():
+        v, f, idx = trimesh.remesh.subdivide_to_size(v, f, max_edge=edge, max_iter=12, return_index=True)
         fp = fp[idx]
     out = trimesh.Trimesh(vertices=v, faces=f, process=False, validate=False)
     T = np.asarray(geom.T_world_object, dtype=np.float64)

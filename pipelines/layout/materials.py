@@ -31,6 +31,13 @@ _MORTAR = np.array([0.72, 0.70, 0.66], dtype=np.float32)
 _GROUT = np.array([0.62, 0.62, 0.6], dtype=np.float32)
 
 
+def _rotate(p: np.ndarray, scale) -> np.ndarray:
+    """``p @ _ROT * scale`` written out (numpy's small matmul is slow for [N, 3] x [3, 3])."""
+    R = _ROT * np.float32(scale)
+    x, y, z = p[:, 0:1], p[:, 1:2], p[:, 2:3]
+    return x * R[0] + y * R[1] + z * R[2]
+
+
 def _plane_uv(points: np.ndarray, normals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dominant-axis projection: ``u`` horizontal-ish, ``v`` up on walls; returns (u, v, axis)."""
     a = np.abs(normals)
@@ -49,7 +56,7 @@ def _pattern(kind: str, p: np.ndarray, n: np.ndarray, s: float, seed: int) -> tu
         val = (fbm3(p * inv, octaves=3, seed=seed) - f32(0.5)) * f32(2.6)
         return val, None, None
     if kind == "speckle":
-        fine = value_noise3(p @ (_ROT * (inv * f32(1.7))), seed=seed) - f32(0.5)
+        fine = value_noise3(_rotate(p, inv * f32(1.7)), seed=seed) - f32(0.5)
         mid = fbm3(p * (inv * f32(0.25)), octaves=2, seed=seed + 3) - f32(0.5)
         return f32(1.6) * fine + f32(2.0) * mid, None, None
     if kind == "grain":

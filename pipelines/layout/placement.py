@@ -48,6 +48,7 @@ class _Item:
     material: str | None = None
     relation: Relation | None = None
     named: bool = False
+    prominent: bool = False  # placed near the centre, facing it (the first few named objects of a kind)
 
 
 # ----------------------------------------------------------------------------- public helpers
@@ -188,16 +189,19 @@ def _plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[_Item]:
     items: list[_Item] = []
     for o in spec.objects:
         count = int(o.count)
+        fam = next((f for f in rules.FAMILIES.values() if o.category in f), None)
+        if fam is not None and any(c in content_counts for c in fam):
+            replaced |= fam  # "a pine forest": no oaks
         if count == 1 and not _explicit_count(o.source or ""):
-            fam = next((f for f in rules.FAMILIES.values() if o.category in f), None)
             if fam is not None and any(c in content_counts for c in fam):
                 named_fam = fam & named_cats
                 fam_total = sum(content_counts.get(c, 0) for c in fam)
                 count = max(1, fam_total // max(1, len(named_fam)))
-                replaced |= fam
             elif o.category in content_counts:
                 count = max(1, content_counts[o.category])
-        items += [_Item(o.category, o.color, o.material, o.relation, named=True) for _ in range(count)]
+        n_prom = 2 if OBJECTS[o.category].size_max[0] < 8 else 1
+        items += [_Item(o.category, o.color, o.material, o.relation, named=True, prominent=k < n_prom)
+                  for k in range(count)]
     for cat, _, _ in arch.contents:
         if cat in named_cats or cat in replaced or content_counts[cat] == 0:
             continue
@@ -206,7 +210,7 @@ def _plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[_Item]:
     # Relation targets that are missing: add one of each.
     for it in list(items):
         if it.relation is not None and it.relation.target not in cats and it.relation.kind != "against_wall":
-            items.append(_Item(it.relation.target, named=True))
+            items.append(_Item(it.relation.target, named=True, prominent=True))
             cats.add(it.relation.target)
     # Objects that stand on tables need a surface.
     needs = [it for it in items if OBJECTS[it.category].support == "table" and it.relation is None]
@@ -364,8 +368,8 @@ class _Placer:
             return -(c.size_max[0] * c.size_max[2])
 
         backdrop = [it for it in free if it.category in rules.BACKDROP and not self.env.indoor]
-        named = sorted([it for it in free if it.named and it not in backdrop], key=area)
-        rest = sorted([it for it in free if not it.named and it not in backdrop], key=area)
+        named = sorted([it for it in free if it.prominent and it not in backdrop], key=area)
+        rest = sorted([it for it in free if not it.prominent and it not in backdrop], key=area)
         for it in backdrop + named + rest:
             self._place_free(it)
         pending = rel
@@ -397,7 +401,7 @@ class _Placer:
             obj = self._try(it, size, self._street_candidate, tries)
             if obj is not None:
                 return obj
-        if it.named:
+        if it.prominent:
             obj = self._try(it, size, self._prominent_candidate, tries)
             if obj is not None:
                 return obj
