@@ -26,7 +26,7 @@ from marble.errors import InputError
 from marble.layout import ObjectSpec, Relation, SceneSpec
 from marble.limits import limits
 from marble.text_lexicon import (
-    ARCHETYPE, BOUNDARY, COLOR, CONJ, COUNT, DEFINITE, EACH, INDOOR_HINT, MADE_OF, MATERIAL, MAX_COUNT, NEGATION, OBJECT,
+    ARCHETYPE, BOUNDARY, COLOR, CONJ, COUNT, DEFINITE, EACH, OTHER, INDOOR_HINT, MADE_OF, MATERIAL, MAX_COUNT, NEGATION, OBJECT,
     OUTDOOR_HINT, PLURAL, PRONOUN, RELATION, STYLE, TIME, WALL, WEATHER_KIND, Sense, is_candidate_word, lexicon,
     max_phrase_len, tokenize,
 )
@@ -112,7 +112,10 @@ def _lexicon_spans(tokens: list[str]) -> list[_Span]:
                 break
         else:
             tok = tokens[i]
-            senses = (Sense(COUNT, value=int(tok)),) if tok.isdigit() and len(tok) <= 6 else ()
+            senses: tuple[Sense, ...] = ()
+            if tok.isascii() and tok.isdigit():
+                n = int(tok[-7:]) if len(tok) <= 7 else MAX_COUNT + 1
+                senses = (Sense(NEGATION),) if n == 0 else (Sense(COUNT, value=n),)
             spans.append(_Span(i, i + 1, tok, senses))
             i += 1
     return spans
@@ -174,11 +177,15 @@ def _resolve_unknown(spans: list[_Span], embedder) -> tuple[list[_Span], list[di
                                   (Sense(whole.kind, whole.key, plural=_looks_plural(last.text)),), whole.score)
             drop.update(r[1:])
             continue
-        for k, m in zip(r, singles):
+        for j, (k, m) in enumerate(zip(r, singles)):
+            sp = spans[k]
             if m is not None:
-                sp = spans[k]
                 replace[k] = _Span(sp.start, sp.end, sp.text, (Sense(m.kind, m.key, plural=_looks_plural(sp.text)),),
                                    m.score)
+            elif j == len(r) - 1:
+                # The head of a noun phrase that names nothing Marble builds ("two cats", "a stone bridge"):
+                # its modifiers and any relation must not leak onto the next noun.
+                replace[k] = _Span(sp.start, sp.end, sp.text, (Sense(OTHER, sp.text),), 0.0)
     out = [replace.get(k, sp) for k, sp in enumerate(spans) if k not in drop]
     return out, trace
 
@@ -372,6 +379,10 @@ class _Assembler:
                 continue  # unknown words (adjectives) keep the pending modifiers
             if BOUNDARY in kinds:
                 self._boundary(sp)
+            elif OTHER in kinds:
+                self._reset()
+                self.rel = self.inverted_kind = None
+                self.group, self.group_is_target = [], False
             elif CONJ in kinds:
                 if self.rel is not None and not self.pending.colors:
                     pass  # "next to the sofa and the lamp": the relation waits for its target
@@ -429,7 +440,9 @@ class _Assembler:
         head_is_object = head is not None and head.has(OBJECT, soft=True) and (
             head.has(OBJECT) or self._soft_object_ok(head, head))
         modifier = sp.has(COLOR, soft=True) or sp.has(MATERIAL, soft=True)
-        if modifier and (head_is_object or made_of or not (sp.has(OBJECT) or sp.has(ARCHETYPE))):
+        if head is not None and head.has(OTHER) and head.start == sp.end and not sp.has(ARCHETYPE):
+            return  # "a stone bridge", "a red dragon": modifiers of something Marble does not build
+        if modifier and (head_is_object or made_of or not (sp.has(OBJECT, soft=True) or sp.has(ARCHETYPE))):
             if head_is_object and not made_of:
                 self.pending.touch(sp.start)
                 for s in sp.senses:

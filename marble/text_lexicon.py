@@ -21,7 +21,7 @@ OBJECT, ARCHETYPE, MATERIAL, COLOR, STYLE, TIME, WEATHER_KIND = (
 COUNT, RELATION, NEGATION, DEFINITE, PRONOUN, WALL, BOUNDARY, STOP, INDOOR_HINT, OUTDOOR_HINT, MADE_OF = (
     "count", "relation", "negation", "definite", "pronoun", "wall", "boundary", "stop", "indoor_hint",
     "outdoor_hint", "made_of")
-CONJ, EACH = "conj", "each"
+CONJ, EACH, OTHER = "conj", "each", "other"  # OTHER: a noun Marble does not build ("a dog")
 
 # Counts that words imply; ``None`` in a sense value means "plural, number left to the layout".
 PLURAL = -1
@@ -100,7 +100,7 @@ made make makes making built build look looks looking seen see show shows showin
 standing sitting lying sits stands lies located situated placed set surrounded filled covered overlooking
 nestled tucked perched scattered dotted lined leading going walking running flowing stretching spread
 is are was were be there here where which who whom what when how why
-love adventure journey story dream memory magic color colour colours colors shape sound time life feeling
+lit love adventure journey story dream memory magic color colour colours colors shape sound time life feeling
 mood vibe atmosphere style theme idea concept art artwork illustration painting_style
 window windows door doors roof roofs wall walls floor floors ceiling stairs staircase steps path paths
 one ones other others another same different own near far away nearby
@@ -116,7 +116,8 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("home office", ARCHETYPE, "office"), ("study room", ARCHETYPE, "office"), ("bed", OBJECT, "bed"),
     ("christmas tree", OBJECT, "pine_tree"), ("street light", OBJECT, "street_lamp"),
     ("dining room", ARCHETYPE, "kitchen"), ("reading lamp", OBJECT, "lamp"), ("ceiling lamp", OBJECT, "lamp"),
-    ("as well", STOP, ""),
+    ("as well", STOP, ""), ("well lit", STOP, ""), ("well kept", STOP, ""), ("well known", STOP, ""),
+    ("well worn", STOP, ""), ("well maintained", STOP, ""),
     # colours the vocabulary lacks
     ("scarlet", COLOR, "red"), ("ruby", COLOR, "red"), ("maroon", COLOR, "dark red"),
     ("burgundy", COLOR, "dark red"), ("azure", COLOR, "light blue"), ("sky blue", COLOR, "light blue"),

@@ -10,6 +10,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marble.errors import InputError
@@ -510,3 +512,36 @@ def test_cli_parse_bad_prompt_exits_2(args):
 def test_tokenize_handles_punctuation_and_hyphens():
     assert tokenize("A lamp-post, two chairs & a sofa's cushion!") == [
         "a", "lamp", "post", ",", "two", "chairs", "&", "a", "sofa", "cushion", "!"]
+
+
+# ------------------------------------------------------------------------------------- robustness
+
+_WORDS = sorted({" ".join(k) for k in lexicon()} | {"the", "a", "and", "with", ",", ".", "it", "0", "7", "400",
+                                                     "dragon", "🌲", "☃", "(", "each", "no"})
+
+
+def _check_contract(spec: SceneSpec) -> None:
+    assert spec.archetype in ARCHETYPES and spec.indoor == ARCHETYPES[spec.archetype].indoor
+    assert spec.time_of_day in ("dawn", "day", "sunset", "night")
+    assert spec.weather in ("clear", "fog", "snow", "rain", "overcast")
+    for o in spec.objects:
+        assert o.category in OBJECTS and isinstance(o.count, int) and 0 <= o.count <= MAX_COUNT
+        if o.relation is not None:
+            assert o.relation.kind in RELATION_KINDS and o.relation.target in OBJECTS
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=30))
+def test_any_word_salad_gives_a_valid_spec(words):
+    _check_contract(parse_prompt(" ".join(words), embedder=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_is_parsed_or_rejected_with_input_error(text):
+    try:
+        spec = parse_prompt(text, embedder=False)
+    except InputError as exc:
+        assert "prompt is empty" in str(exc)
+        return
+    _check_contract(spec)
