@@ -43,6 +43,12 @@ LEVEL_RATIO = math.sqrt(2.0)
 SPLAT_SIGMA = 0.55
 """Tangent standard deviation of a splat as a fraction of its cell / footprint size."""
 
+EDGE_SHRINK = 0.6
+"""Splats made only from silhouette pixels are this much smaller, so they bleed less past the edge."""
+
+MAX_STRETCH = 3.0
+"""Longest a splat may be along the slant, in footprints (longer ones streak in other views)."""
+
 SPLAT_THICKNESS = 0.08
 """Standard deviation along the normal as a fraction of the smaller tangent one."""
 
@@ -105,6 +111,7 @@ class _Samples:
     weight: np.ndarray  # [M] float32 merge weight
     conf: np.ndarray  # [M] float32
     layer: np.ndarray  # [M] int64 global layer index
+    edge: np.ndarray  # [M] float32 1 on silhouettes (depth or layer changes next to the pixel)
 
 
 def _check_views(views) -> list[View]:
@@ -218,7 +225,20 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
         weight=(c * cos / np.maximum(foot, 1e-6)).astype(np.float32),
         conf=c,
         layer=layer,
+        edge=_edges(depth, view.object_ids).reshape(-1)[idx].astype(np.float32),
     )
+
+
+def _edges(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) -> np.ndarray:
+    """``[H, W]`` bool: pixels with a 4-neighbour on another layer, on the sky, or at a depth jump."""
+    d = np.where(np.isfinite(depth), depth, np.float32(1e9)).astype(np.float32)
+    e = np.zeros(depth.shape, bool)
+    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+        jump = (ids[a] != ids[b]) | (np.abs(d[a] - d[b]) > rel * np.minimum(d[a], d[b]))
+        e[a] |= jump
+        e[b] |= jump
+    return e
 
 
 def _concat_samples(items: list[_Samples]) -> _Samples:
@@ -237,17 +257,43 @@ def _levels(footprint: np.ndarray, offsets: np.ndarray, voxel: float) -> np.ndar
     return np.minimum(lv, 2**_LEVEL_BITS - 1).astype(np.int64)
 
 
-def _cell_keys(s: _Samples, voxel: float, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    offsets = s.points - origin
-    level = _levels(s.footprint, offsets, voxel)
+def _keys_at(offsets: np.ndarray, layer: np.ndarray, level: np.ndarray | int, voxel: float) -> np.ndarray:
+    """``[M]`` int64 cell keys packing (level, layer, i, j, k)."""
+    level = np.broadcast_to(np.asarray(level, np.int64), layer.shape)
     cell = voxel * LEVEL_RATIO ** level.astype(np.float64)
     ijk = np.floor(offsets / cell[:, None]).astype(np.int64) + 2 ** (_COORD_BITS - 1)
     ijk = np.clip(ijk, 0, 2**_COORD_BITS - 1)
-    key = level
-    key = (key << _LAYER_BITS) | s.layer
+    key = (level << _LAYER_BITS) | layer
     for a in range(3):
         key = (key << _COORD_BITS) | ijk[:, a]
-    return key.astype(np.int64), cell.astype(np.float32)
+    return key
+
+
+def _cell_keys(s: _Samples, voxel: float, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell key and cell size per sample.
+
+    A sample whose own level is coarse (a far view) but whose position already lies in a cell that
+    finer samples (a near view) occupy joins that finer cell instead of making a coarse splat: the
+    near views' detail is not veiled by blurry splats from far ones, and the far pixel still adds
+    its (low) weight to the colour.
+    """
+    offsets = s.points - origin
+    level = _levels(s.footprint, offsets, voxel)
+    max_level = int(level.max()) if len(level) else 0
+    for lv in range(max_level):
+        own = level == lv
+        if not own.any():
+            continue
+        coarse = np.flatnonzero(level > lv)
+        if not len(coarse):
+            break
+        occupied = np.unique(_keys_at(offsets[own], s.layer[own], lv, voxel))
+        q = _keys_at(offsets[coarse], s.layer[coarse], lv, voxel)
+        pos = np.minimum(np.searchsorted(occupied, q), len(occupied) - 1)
+        hit = occupied[pos] == q
+        level[coarse[hit]] = lv
+    cell = voxel * LEVEL_RATIO ** level.astype(np.float64)
+    return _keys_at(offsets, s.layer, level, voxel), cell.astype(np.float32)
 
 
 def _merge(s: _Samples, voxel: float, origin: np.ndarray) -> dict[str, np.ndarray]:
@@ -281,6 +327,7 @@ def _merge(s: _Samples, voxel: float, origin: np.ndarray) -> dict[str, np.ndarra
         "cell": cell[order][starts],
         "pixels": np.add.reduceat(s.conf[order].astype(np.float64), starts),
         "layer": s.layer[order][starts],
+        "edge": np.minimum.reduceat(s.edge[order], starts),
     }
 
 
@@ -480,8 +527,11 @@ def fuse_views(
         order = np.argsort(-merged["pixels"], kind="stable")
         keep = np.sort(order[: preset.max_splats])
     size = np.maximum(merged["cell"], merged["footprint"])
-    sig_t = SPLAT_SIGMA * np.maximum(merged["cell"], merged["footprint"] * merged["stretch"])
-    sig_b = SPLAT_SIGMA * size
+    edge = merged["edge"] > 0
+    shrink = np.where(edge, EDGE_SHRINK, 1.0)  # cells seen only on silhouettes
+    stretch = np.where(edge, 1.0, np.minimum(merged["stretch"], MAX_STRETCH))
+    sig_t = SPLAT_SIGMA * shrink * np.maximum(merged["cell"], merged["footprint"] * stretch)
+    sig_b = SPLAT_SIGMA * shrink * size
     layer_of = merged["layer"][keep]
     gaussians: dict[str, Gaussians] = {}
     counts: dict[str, int] = {}

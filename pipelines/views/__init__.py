@@ -5,7 +5,7 @@ cameras, seed=...)`` renders each with :class:`LayoutRenderer` (open3d/Embree ra
 CPU) into ``marble.view.View`` objects that ``pipelines.fusion.fuse_views`` turns into splats.
 """
 
-from pipelines.views.raycast import LayoutRenderer, render_views
+from pipelines.views.raycast import LayoutRenderer, camera_rays, render_views
 from pipelines.views.rig import CLEARANCE, EYE_HEIGHT, camera_rig
 from pipelines.views.shading import environment_for, shade, sky_pixels
 
@@ -13,6 +13,7 @@ __all__ = [
     "CLEARANCE",
     "EYE_HEIGHT",
     "LayoutRenderer",
+    "camera_rays",
     "camera_rig",
     "environment_for",
     "render_views",

@@ -131,7 +131,7 @@ class LayoutRenderer:
         """
         camera.validate()
         h, w = camera.height, camera.width
-        dirs = camera.ray_directions().numpy().reshape(-1, 3)  # [HW, 3] world, unit
+        dirs = camera_rays(camera)  # [HW, 3] world, unit
         origin = camera.position.numpy().astype(np.float32)
         forward = camera.T_world_camera[:3, 2].numpy().astype(np.float32)
         hits = self._cast(origin, dirs)
@@ -242,6 +242,23 @@ class LayoutRenderer:
             occ = self.scene.test_occlusions(self._o3d.core.Tensor(rays), tfar=radius).numpy()
             open_frac += (~occ).astype(np.float32)
         return 0.35 + 0.65 * open_frac / k
+
+
+def camera_rays(camera: Camera) -> np.ndarray:
+    """``[H*W, 3]`` float32 unit world directions through pixel centres (row-major), computed in numpy.
+
+    Same directions as ``Camera.ray_directions`` (up to float32 rounding), several times faster.
+    """
+    u = np.arange(camera.width, dtype=np.float32) + np.float32(0.5)
+    v = np.arange(camera.height, dtype=np.float32) + np.float32(0.5)
+    x = (u - np.float32(camera.cx)) / np.float32(camera.fx)
+    y = (v - np.float32(camera.cy)) / np.float32(camera.fy)
+    R = camera.T_world_camera[:3, :3].numpy().astype(np.float32)
+    # d_world = R @ (x, y, 1): separable in x and y
+    d = (x[None, :, None] * R[:, 0] + y[:, None, None] * R[:, 1]) + R[:, 2]
+    d = d.reshape(-1, 3)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    return d
 
 
 def _vertex_normals(V: np.ndarray, F: np.ndarray) -> np.ndarray:
