@@ -100,15 +100,31 @@ def generate(
 
 
 def _check_out_dir(out: Path) -> None:
-    """Refuse an output path that is a file or a folder that cannot be written, without creating anything."""
-    import os
+    """Refuse an output path that is a file or a folder that cannot be written, leaving nothing behind.
+
+    Creates the missing folders and a probe file to test for real (root passes ``os.access`` checks on
+    read-only or virtual file systems), then removes whatever it created.
+    """
+    import tempfile
 
     from marble.errors import InputError
 
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {str(out)!r} is a file, not a folder: choose a folder with --out")
+    missing = []
     probe = out
     while not probe.exists():
+        missing.append(probe)
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"output folder {str(out)!r} is not writable: choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise InputError(f"output folder {str(out)!r} is not writable ({exc.strerror}): choose another --out") from None
+    finally:
+        for folder in missing:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
