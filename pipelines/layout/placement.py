@@ -255,8 +255,9 @@ def _environment(spec: SceneSpec, items: list[_Item], rng: np.random.Generator) 
     if indoor:
         a = float(rng.uniform(0.88, 1.14))
         W, D = 2 * arch.extent * a, 2 * arch.extent / a
-        area = sum(OBJECTS[it.category].size_max[0] * OBJECTS[it.category].size_max[2] for it in items
-                   if OBJECTS[it.category].support in ("floor", "ground") and it.category not in rules.FLAT)
+        area = sum(min(OBJECTS[it.category].size_max[0] * OBJECTS[it.category].size_max[2], (0.6 * arch.extent) ** 2)
+                   for it in items if OBJECTS[it.category].support in ("floor", "ground") and it.category not in rules.FLAT)
+        # (outdoor things asked for indoors are scaled down to fit, see _Placer._fit_indoor)
         if area > 0.3 * W * D:
             g = math.sqrt(area / (0.3 * W * D))
             W, D = W * g, D * g
@@ -389,6 +390,7 @@ class _Placer:
         cdef = OBJECTS[cat]
         size = _sample_size(cat, self.rng)
         if self.env.indoor:
+            size = self._fit_indoor(cat, size)
             if cdef.support == "wall" or cat in rules.WALL_INDOOR:
                 obj = self._place_wall(it, size)
                 if obj is not None or cdef.support == "wall":
@@ -415,9 +417,17 @@ class _Placer:
                 return obj
         return self._try(it, size, self._scatter_candidate, tries)
 
+    def _fit_indoor(self, cat: str, size) -> tuple[float, float, float]:
+        """Outdoor things asked for indoors (a house, a mountain) become models that fit the room."""
+        if not self.env.indoor or OBJECTS[cat].indoor is not False:
+            return tuple(size)
+        W, H, D = self.env.room_size
+        k = min(1.0, 0.3 * min(W, D) / max(size[0], size[2]), 0.85 * H / size[1])
+        return tuple(round(float(x) * k, 4) for x in size)
+
     def _try(self, it: _Item, size, candidate, tries: int, *, bounds: bool = True) -> LayoutObject | None:
         cat = it.category
-        lo = np.asarray(OBJECTS[cat].size_min)
+        lo = np.minimum(np.asarray(OBJECTS[cat].size_min), np.asarray(size, dtype=np.float64))
         size = np.asarray(size, dtype=np.float64)
         for attempt in range(tries):
             if attempt and attempt % (tries // 4) == 0:  # shrink towards the smallest size of the kind
@@ -505,22 +515,26 @@ class _Placer:
 
     def _indoor_candidate(self, it, size, attempt):
         W, _, D = self.env.room_size
-        r = math.hypot(size[0], size[2]) / 2
-        if it.category in self._hubs and attempt < 50:  # leave room around tables that get chairs
-            r += 0.75
-        mx, mz = max(0.05, W / 2 - r), max(0.05, D / 2 - r)
-        x, z = self._u(-mx, mx), self._u(-mz, mz)
+        pad = 0.75 if it.category in self._hubs and attempt < 50 else 0.0  # room for the chairs around tables
+        x, z = self._u(-W / 2, W / 2), self._u(-D / 2, D / 2)
         if it.category in _FACES_TARGET:
             yaw = _face(x, z, 0.0, 0.0) + self._u(-0.3, 0.3)
         else:
             yaw = float(self.rng.integers(0, 4)) * math.pi / 2 + self._u(-0.15, 0.15)
+        c, s = abs(math.cos(yaw)), abs(math.sin(yaw))
+        ex = size[0] / 2 * c + size[2] / 2 * s + pad
+        ez = size[0] / 2 * s + size[2] / 2 * c + pad
+        mx, mz = W / 2 - ex, D / 2 - ez
+        if mx < 0 or mz < 0:
+            return None
+        x, z = x / (W / 2) * mx, z / (D / 2) * mz
         return (x, 0.0, z), yaw
 
     def _place_wall(self, it: _Item, size, tries: int = 60) -> LayoutObject | None:
         W, H, D = self.env.room_size
         cat = it.category
         size = np.asarray(size, dtype=np.float64)
-        lo = np.asarray(OBJECTS[cat].size_min)
+        lo = np.minimum(np.asarray(OBJECTS[cat].size_min), np.asarray(size, dtype=np.float64))
         walls = [(0, -1), (0, 1), (1, -1), (1, 1)]  # (axis: 0 = z wall, 1 = x wall, side)
         for attempt in range(tries):
             if attempt and attempt % 20 == 0:
@@ -561,14 +575,14 @@ class _Placer:
         kind = it.relation.kind
         if kind == "against_wall":
             if self.env.indoor:
-                obj = self._place_wall(it, _sample_size(it.category, self.rng))
+                obj = self._place_wall(it, self._fit_indoor(it.category, _sample_size(it.category, self.rng)))
                 return obj if obj is not None else self._place_free(replace(it, relation=None))
             it = replace(it, relation=Relation("next_to", next((c for c in ("building", "house", "cabin", "shop")
                                                                  if c in self.by_cat), it.relation.target)))
         target = self._target(it)
         if target is None:
             return self._place_free(replace(it, relation=None))
-        size = np.asarray(_sample_size(it.category, self.rng), dtype=np.float64)
+        size = np.asarray(self._fit_indoor(it.category, _sample_size(it.category, self.rng)), dtype=np.float64)
         obj = None
         if kind == "on":
             obj = self._place_on(it, size, target)
