@@ -20,7 +20,7 @@ from marble.errors import InputError
 from marble.progress import ProgressFn, report
 from marble.view import View
 from pipelines.lift.align import align_depth
-from pipelines.lift.estimators import DepthEstimator
+from pipelines.lift.estimators import DepthEstimate, DepthEstimator, GeometricDepthEstimator
 from pipelines.lift.warp import SurfaceCache
 
 
@@ -72,7 +72,7 @@ def warp_and_inpaint(
     prompt: str | None = None,
     seed: int = 0,
     min_align_pixels: int = 64,
-    max_depth: float = 200.0,
+    max_depth: float = 100.0,
     progress: ProgressFn | None = None,
 ) -> LoopResult:
     """Walk ``cameras`` starting from ``first``, warping, inpainting and lifting each new view.
@@ -112,7 +112,10 @@ def warp_and_inpaint(
         rgb = inpainter.inpaint(warp.rgb, hole, prompt=prompt, seed=seed + i + 1) if hole.any() else warp.rgb
         rgb = np.where(hole[..., None], rgb, warp.rgb).astype(np.float32)
         geo = estimate_geometric_depth(rgb, camera=cam, max_depth=max_depth) if cam.T_world_camera[1, 3] > 0 else None
-        est = depth_estimator.estimate(rgb, camera=cam)
+        if geo is not None and isinstance(depth_estimator, GeometricDepthEstimator) and depth_estimator.max_depth == max_depth:
+            est = DepthEstimate(values=geo.depth, space="metric", sky=geo.region == SKY)  # same computation: reuse it
+        else:
+            est = depth_estimator.estimate(rgb, camera=cam)
         known = ~hole & ~warp.sky & np.isfinite(warp.depth)
         info: dict = {"pixels": int(known.sum())}
         if est.space == "metric":
