@@ -23,7 +23,9 @@ opacities and colours (SH coefficients) through autograd.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 
 import torch
 from torch import Tensor
@@ -33,8 +35,8 @@ from marble.render.sh import eval_sh
 
 ALPHA_MAX = 0.999
 TRANSMITTANCE_MIN = 1e-4
-DEFAULT_TILE_SIZE = 8
-DEFAULT_CHUNK = 32
+DEFAULT_TILE_SIZE = 4
+DEFAULT_CHUNK = 16
 
 
 def splat_colors(colors: Tensor, means: Tensor, viewmats: Tensor, sh_degree: int | None) -> Tensor:
@@ -60,13 +62,23 @@ def splat_colors(colors: Tensor, means: Tensor, viewmats: Tensor, sh_degree: int
 
 
 @torch.no_grad()
-def bin_tiles(proj: Projected, width: int, height: int, tile_size: int) -> tuple[Tensor, Tensor]:
+def bin_tiles(
+    proj: Projected,
+    width: int,
+    height: int,
+    tile_size: int,
+    *,
+    opacities: Tensor | None = None,  # [C, N]
+    sigma_cut: float = 0.5 * EXTENT_SIGMA**2,
+) -> tuple[Tensor, Tensor]:
     """List visible splats per tile, front to back.
 
     Args:
         proj: projection of ``N`` splats into ``C`` cameras.
         width, height: image size.
         tile_size: tile side in pixels.
+        opacities: ``[C, N]`` opacities; faint splats reach less far (optional, tighter lists).
+        sigma_cut: the reach in ``sigma`` units (``0.5 * 3**2``).
     Returns:
         ``flat_ids [M]`` indices into the flattened ``[C * N]`` splats, sorted by (camera, tile, depth),
         and ``offsets [C * TH * TW + 1]`` where tile ``t`` owns ``flat_ids[offsets[t]:offsets[t+1]]``.
@@ -77,6 +89,7 @@ def bin_tiles(proj: Projected, width: int, height: int, tile_size: int) -> tuple
     vis = proj.visible.reshape(-1).nonzero()[:, 0]  # [V] flat index c * N + n
     if vis.numel() == 0:
         return torch.zeros(0, dtype=torch.long, device=dev), torch.zeros(C * th * tw + 1, dtype=torch.long, device=dev)
+    opacities_flat = None if opacities is None else opacities.detach().reshape(-1)
     m = proj.means2d.detach().reshape(-1, 2)[vis]
     r = proj.radii.reshape(-1, 2)[vis]
     d = proj.depths.detach().reshape(-1)[vis]
@@ -94,13 +107,86 @@ def bin_tiles(proj: Projected, width: int, height: int, tile_size: int) -> tuple
     start = torch.cumsum(cnt, 0) - cnt
     local = torch.arange(total, device=dev) - start[rep]
     nxr = nx[rep]
-    tile = cam[rep] * (th * tw) + (y0[rep] + local // nxr) * tw + (x0[rep] + local % nxr)
+    ttx = x0[rep] + local % nxr
+    tty = y0[rep] + local // nxr
+    tile = cam[rep] * (th * tw) + tty * tw + ttx
+    # Drop (splat, tile) pairs whose ellipse misses the tile's pixel centres (bounding boxes of
+    # thin, tilted splats cover many such tiles): exact minimum of sigma over the tile rectangle.
+    con = proj.conics.detach().reshape(-1, 3)[vis]
+    op = opacities_flat[vis] if opacities_flat is not None else None
+    smin = _min_sigma_over_tiles(m[rep], con[rep], ttx, tty, tile_size)
+    smax = torch.full_like(smin, sigma_cut)
+    if op is not None:
+        smax = torch.minimum(smax, torch.log(op[rep].clamp_min(1e-30) / ALPHA_MIN))
+    hit = smin <= smax * (1 + 1e-4) + 1e-4
+    rep, tile = rep[hit], tile[hit]
     perm = torch.sort(tile, stable=True).indices
     flat_ids = vis[rep[perm]]
     counts = torch.bincount(tile, minlength=C * th * tw)
     offsets = torch.zeros(C * th * tw + 1, dtype=torch.long, device=dev)
     offsets[1:] = torch.cumsum(counts, 0)
     return flat_ids, offsets
+
+
+def _min_sigma_over_tiles(m: Tensor, con: Tensor, tx: Tensor, ty: Tensor, tile_size: int) -> Tensor:
+    """Minimum of ``sigma = 0.5 (a dx^2 + 2 b dx dy + c dy^2)`` over each tile's pixel centres' rectangle.
+
+    Args:
+        m: ``[M, 2]`` splat means; con: ``[M, 3]`` conics; tx, ty: ``[M]`` tile indices.
+    Returns:
+        ``[M]`` (0 when the mean lies inside the rectangle).
+    """
+    a, b, c = con.unbind(-1)
+    x_lo = tx * tile_size + 0.5 - m[:, 0]
+    x_hi = x_lo + (tile_size - 1)
+    y_lo = ty * tile_size + 0.5 - m[:, 1]
+    y_hi = y_lo + (tile_size - 1)
+    inside = (x_lo <= 0) & (x_hi >= 0) & (y_lo <= 0) & (y_hi >= 0)
+    best = torch.full_like(a, math.inf)
+    for X in (x_lo, x_hi):  # vertical edges: minimise over dy
+        dy = torch.clamp(-b * X / c, y_lo, y_hi)
+        best = torch.minimum(best, 0.5 * (a * X * X + c * dy * dy) + b * X * dy)
+    for Y in (y_lo, y_hi):  # horizontal edges: minimise over dx
+        dx = torch.clamp(-b * Y / a, x_lo, x_hi)
+        best = torch.minimum(best, 0.5 * (a * dx * dx + c * Y * Y) + b * dx * Y)
+    return torch.where(inside, torch.zeros_like(best), best)
+
+
+def composite_round(
+    g: Tensor,  # [B, K, F]
+    origin: Tensor,  # [B, 2]
+    lx: Tensor,  # [P]
+    ly: Tensor,  # [P]
+    T_in: Tensor,  # [B, P]
+) -> tuple[Tensor, Tensor]:
+    """One compositing round: ``B`` tiles of ``P`` pixels meet their next ``K`` splats.
+
+    Args:
+        g: packed splat rows (see :func:`composite_tiles`): mean ``[0:2]``, ``-a/2, -b, -c/2`` ``[2:5]``,
+            ``log o`` ``[5]``, lowest kept log-alpha ``[6]``, features and a trailing 1 ``[7:]``.
+        origin: tile origins in pixels.
+        lx, ly: tile-local pixel centres.
+        T_in: transmittance entering the round (0 for pixels that have stopped).
+    Returns:
+        ``contrib [B, P, D + 1]`` (the last channel is the opacity added) and ``T_last [B, P]``, the
+        transmittance after all ``K`` splats (``<= 1e-4`` means the pixel stopped in this round).
+    """
+    mloc = g[..., 0:2] - origin[:, None, :]  # [B, K, 2] means in tile-local pixels
+    dx = lx[None, :, None] - mloc[:, None, :, 0]  # [B, P, K]
+    dy = ly[None, :, None] - mloc[:, None, :, 1]
+    # log alpha (before the 0.999 clamp) = log o - sigma, sigma = 0.5 a dx^2 + b dx dy + 0.5 c dy^2
+    la = torch.addcmul(g[:, None, :, 5], dx, torch.addcmul(g[:, None, :, 3] * dy, g[:, None, :, 2], dx))
+    la = torch.addcmul(la, g[:, None, :, 4] * dy, dy)
+    alpha = torch.where(la >= g[:, None, :, 6], torch.clamp_max(torch.exp(la), ALPHA_MAX), 0.0)
+    T_incl = T_in[..., None] * torch.cumprod(1.0 - alpha, dim=-1)  # [B, P, K]
+    T_excl = torch.cat([T_in[..., None], T_incl[..., :-1]], dim=-1)
+    w = torch.where(T_incl > TRANSMITTANCE_MIN, T_excl - T_incl, 0.0)
+    return torch.bmm(w, g[:, :, 7:]), T_incl[..., -1]
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_round():
+    return torch.compile(composite_round, dynamic=True)
 
 
 def composite_tiles(
@@ -116,6 +202,7 @@ def composite_tiles(
     tile_size: int = DEFAULT_TILE_SIZE,
     chunk: int = DEFAULT_CHUNK,
     sigma_cut: float = 0.5 * EXTENT_SIGMA**2,
+    use_compile: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Front-to-back alpha compositing of binned splats.
 
@@ -126,6 +213,9 @@ def composite_tiles(
         tile_size: must match :func:`bin_tiles`.
         chunk: splats per tile taken in one round.
         sigma_cut: splats reach pixels with ``sigma <= sigma_cut``.
+        use_compile: run each round through a ``torch.compile``-d kernel (no-grad only; the first call
+            compiles for a minute or more, later calls and processes reuse the on-disk cache). ``None``
+            reads the ``MARBLE_RENDER_COMPILE`` environment variable (``1`` to enable).
     Returns:
         ``features [C, H, W, D]`` (premultiplied, no background) and ``transmittance [C, H, W, 1]``.
     """
@@ -133,6 +223,8 @@ def composite_tiles(
     dev, dt = features.device, features.dtype
     tw, th = -(-width // tile_size), -(-height // tile_size)
     P = tile_size * tile_size
+    if use_compile is None:
+        use_compile = os.environ.get("MARBLE_RENDER_COMPILE", "0") not in ("", "0", "false", "no")
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (means2d, conics, opacities, features))
 
     counts_all = offsets[1:] - offsets[:-1]
@@ -141,49 +233,55 @@ def composite_tiles(
     out_feat = torch.zeros(C * th * tw, P, D, dtype=dt, device=dev)
     out_T = torch.ones(C * th * tw, P, dtype=dt, device=dev)
     if NT:
-        # one packed table so each round needs a single gather: [C*N, 2 + 3 + 1 + D]
-        table = torch.cat([means2d, conics, opacities[..., None], features], dim=-1).reshape(C * N, -1)
+        # Per splat: mean, -0.5 a, -b, -0.5 c, log(opacity), the lowest log-alpha kept
+        # (max(log o - sigma_cut, log ALPHA_MIN)), then the features and a 1 (its weight sums to 1 - T).
+        a, b, c = conics.unbind(-1)
+        log_op = torch.log(opacities.clamp_min(1e-30))
+        thr = torch.clamp_min(log_op - sigma_cut, math.log(ALPHA_MIN))
+        ones = torch.ones_like(opacities)
+        table = torch.cat(
+            [means2d, torch.stack([-0.5 * a, -b, -0.5 * c, log_op, thr], -1), features, ones[..., None]], dim=-1
+        ).reshape(C * N, -1)
+        no_splat = torch.zeros(1, table.shape[1], dtype=dt, device=dev)
+        no_splat[0, 6] = math.inf  # padding entries: threshold +inf, never kept
+        table = torch.cat([table, no_splat])
+        pad_id = C * N
         starts = offsets[:-1][tiles]
         counts = counts_all[tiles]
         t_in_cam = tiles % (th * tw)
-        lx = torch.arange(P, device=dev) % tile_size
-        ly = torch.arange(P, device=dev) // tile_size
-        pix_x = (t_in_cam % tw)[:, None] * tile_size + lx[None]  # [NT, P] int
-        pix_y = (t_in_cam // tw)[:, None] * tile_size + ly[None]
-        done = (pix_x >= width) | (pix_y >= height)  # padding pixels never count
-        pix_x, pix_y = pix_x.to(dt) + 0.5, pix_y.to(dt) + 0.5
+        origin = torch.stack([(t_in_cam % tw) * tile_size, (t_in_cam // tw) * tile_size], -1).to(dt)  # [NT, 2]
+        lx = (torch.arange(P, device=dev) % tile_size).to(dt) + 0.5  # [P] local pixel centres
+        ly = (torch.arange(P, device=dev) // tile_size).to(dt) + 0.5
+        gx = (t_in_cam % tw)[:, None] * tile_size + (torch.arange(P, device=dev) % tile_size)[None]
+        gy = (t_in_cam // tw)[:, None] * tile_size + (torch.arange(P, device=dev) // tile_size)[None]
+        done = (gx >= width) | (gy >= height)  # [NT, P] padding pixels never count
         T = torch.ones(NT, P, dtype=dt, device=dev)
         open_tiles = torch.arange(NT, device=dev)
         sels, contribs = [], []
         consumed = 0
-        kk = torch.arange(chunk, device=dev)
+        kernel = _compiled_round() if (use_compile and not grad) else composite_round
+        rnd = 0
         while open_tiles.numel():
             sel = open_tiles
+            k = chunk * (1 if rnd < 2 else 2 if rnd < 6 else 4)  # later rounds: fewer tiles, longer lists
+            kk = torch.arange(k, device=dev)
             pos = starts[sel, None] + consumed + kk  # [B, K]
             valid = (consumed + kk)[None] < counts[sel, None]
-            gid = flat_ids[torch.where(valid, pos, torch.zeros_like(pos))]
+            gid = torch.where(valid, flat_ids[torch.where(valid, pos, torch.zeros_like(pos))], pad_id)
             g = table[gid]  # [B, K, F]
-            dx = pix_x[sel][:, :, None] - g[:, None, :, 0]  # [B, P, K]
-            dy = pix_y[sel][:, :, None] - g[:, None, :, 1]
-            sigma = 0.5 * (g[:, None, :, 2] * dx * dx + g[:, None, :, 4] * dy * dy) + g[:, None, :, 3] * dx * dy
-            alpha = torch.clamp_max(g[:, None, :, 5] * torch.exp(-sigma), ALPHA_MAX)
-            keep = valid[:, None, :] & (sigma >= 0) & (sigma <= sigma_cut) & (alpha >= ALPHA_MIN)
-            alpha = torch.where(keep, alpha, torch.zeros_like(alpha))
-            T_in = T[sel]  # [B, P]
-            T_incl = T_in[..., None] * torch.cumprod(1.0 - alpha, dim=-1)  # [B, P, K]
-            T_excl = torch.cat([T_in[..., None], T_incl[..., :-1]], dim=-1)
-            live = (T_incl > TRANSMITTANCE_MIN) & ~done[sel][..., None]
-            w = torch.where(live, alpha * T_excl, torch.zeros_like(alpha))
+            T_in = torch.where(done[sel], torch.zeros_like(T[sel]), T[sel])  # [B, P]; stopped pixels take nothing
+            contrib, T_last = kernel(g, origin[sel], lx, ly, T_in)
             sels.append(sel)
-            contribs.append(torch.bmm(w, g[:, :, 6:]))  # [B, P, D]
-            T_new = torch.where(live, T_incl, T_in[..., None]).amin(dim=-1)
-            done_new = done[sel] | (T_incl[..., -1] <= TRANSMITTANCE_MIN)
+            contribs.append(contrib[..., :D])
+            T_new = torch.where(done[sel], T[sel], T_in - contrib[..., D])
+            done_new = done[sel] | (T_last <= TRANSMITTANCE_MIN)
             if grad:
                 T = T.index_copy(0, sel, T_new)
             else:
                 T[sel] = T_new
             done[sel] = done_new
-            consumed += chunk
+            consumed += k
+            rnd += 1
             still = (counts[sel] > consumed) & ~done_new.all(dim=-1)
             open_tiles = sel[still]
         acc = torch.zeros(NT, P, D, dtype=dt, device=dev).index_add(0, torch.cat(sels), torch.cat(contribs))
@@ -214,6 +312,7 @@ def rasterize(
     eps2d: float = 0.3,
     tile_size: int = DEFAULT_TILE_SIZE,
     chunk: int = DEFAULT_CHUNK,
+    use_compile: bool | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Render splats with the tile rasterizer (differentiable; any dtype, any device).
 
@@ -231,7 +330,8 @@ def rasterize(
         background: ``[C, 3]`` colour behind the splats, or ``None`` (black).
         eps2d: screen-space low-pass dilation (pixels^2).
         tile_size: tile side in pixels.
-        chunk: splats per tile per compositing round.
+        chunk: splats per tile per compositing round (later rounds take 2x and 4x).
+        use_compile: see :func:`composite_tiles` (``MARBLE_RENDER_COMPILE=1``).
     Returns:
         ``colors [C, H, W, 3]``, ``alphas [C, H, W, 1]``, ``depths [C, H, W, 1]`` (alpha-weighted z).
     """
@@ -239,9 +339,10 @@ def rasterize(
     rgb = splat_colors(colors, means, viewmats, sh_degree)  # [C, N, 3]
     feats = torch.cat([rgb, proj.depths[..., None]], dim=-1)  # [C, N, 4]
     op = opacities[None].expand(viewmats.shape[0], -1)
-    flat_ids, offsets = bin_tiles(proj, width, height, tile_size)
+    flat_ids, offsets = bin_tiles(proj, width, height, tile_size, opacities=op)
     img, T = composite_tiles(
-        proj.means2d, proj.conics, op, feats, flat_ids, offsets, width, height, tile_size=tile_size, chunk=chunk
+        proj.means2d, proj.conics, op, feats, flat_ids, offsets, width, height, tile_size=tile_size, chunk=chunk,
+        use_compile=use_compile,
     )
     out_rgb = img[..., :3]
     if background is not None:
