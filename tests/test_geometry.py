@@ -61,6 +61,24 @@ def test_named_parts_of_recognisable_objects():
     assert {"mattress", "pillows", "blanket"} <= part_names("bed")
 
 
+def test_snow_caps_when_it_snows():
+    spec = spec_for("forest", [ObjectSpec("cabin", source="a cabin")], weather="snow")
+    layout = synthesize_layout(spec, seed=0)
+    geoms = {g.name: g for g in build_scene_geometry(layout, detail=0)}
+    for o in layout.objects:
+        if o.label in ("pine_tree", "oak_tree", "cabin", "rock"):
+            assert o.params.get("snow") is True
+            g = geoms[o.name]
+            snow = [i for i, p in enumerate(g.parts) if p.material == "snow"]
+            assert snow, o.name
+            assert g.mesh.is_watertight
+            # the snow sits on top: its faces are higher on average than the object's
+            ys = g.mesh.triangles_center[:, 1]
+            assert ys[np.isin(g.face_part, snow)].mean() > ys.mean()
+    clear = synthesize_layout(spec_for("forest"), seed=0)
+    assert not any(o.params.get("snow") for o in clear.objects)
+
+
 def test_variants_differ_and_are_deterministic():
     a1 = build_object(make_obj("oak_tree", 1))[0]
     a2 = build_object(make_obj("oak_tree", 1))[0]

@@ -316,12 +316,20 @@ class _Placer:
             position=(round(float(pos[0]), 5), round(float(pos[1]), 5), round(float(pos[2]), 5)),
             size=tuple(float(s) for s in size), yaw=round(yaw, 6), material=it.material or cdef.material,
             color=color, parent=parent, variant=int(self.rng.integers(0, 2**31 - 1)),
-            params={"named": True} if it.named else {},
+            params=self._params(it),
         )
         self.objects.append(obj)
         self.by_cat.setdefault(cat, []).append(obj)
         self.boxes.append(self._box(obj.size, obj.position, obj.yaw, cat, obj.name, parent))
         return obj
+
+    def _params(self, it: _Item) -> dict:
+        params = {}
+        if it.named:
+            params["named"] = True
+        if not self.env.indoor and self.spec.weather == "snow" and it.category in rules.SNOWY:
+            params["snow"] = True
+        return params
 
     @staticmethod
     def _box(size, pos, yaw, cat, name="", parent=None) -> Box:

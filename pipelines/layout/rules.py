@@ -19,6 +19,10 @@ SURFACES: dict[str, tuple[float, float]] = {
 # Preferred surfaces for objects that stand on tables (support == "table"), best first.
 TABLE_TARGETS = ("table", "desk", "nightstand", "counter", "picnic_table", "bookshelf")
 
+# Categories that get snow on top (params["snow"] = True) when it snows outdoors.
+SNOWY = {"pine_tree", "oak_tree", "birch_tree", "rock", "house", "cabin", "shop", "tent", "bench", "car", "well",
+         "fence", "picnic_table", "barrel", "bush"}
+
 # Flat covers: lie on the floor, other things may stand on them (no collision except with flats).
 FLAT = {"rug"}
 

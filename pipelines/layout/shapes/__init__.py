@@ -32,6 +32,14 @@ def register(*keys: str) -> Callable[[ShapeFn], ShapeFn]:
     return deco
 
 
+SNOW = (0.94, 0.95, 0.98)
+
+
+def snowy(obj: LayoutObject) -> bool:
+    """True when the layout put snow on this object (``params["snow"]``, set when it snows)."""
+    return bool((obj.params or {}).get("snow"))
+
+
 def generic_box(b: MeshBuilder, obj: LayoutObject, rng: np.random.Generator) -> None:
     """Fallback for labels without a generator (user blockouts): a plain box."""
     w, h, d = obj.size

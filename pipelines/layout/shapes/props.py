@@ -8,7 +8,7 @@ import numpy as np
 
 from pipelines.layout.builder import MeshBuilder, rot_x, rot_y, rot_z
 from pipelines.layout.noise import fbm2
-from pipelines.layout.shapes import register
+from pipelines.layout.shapes import SNOW, register, snowy
 
 RUBBER = (0.06, 0.06, 0.07)
 
@@ -22,7 +22,10 @@ def rock(b: MeshBuilder, obj, rng) -> None:
     sub = b.sphere_subdiv + 1
     b.ellipsoid(stone, (w / 2, h * 0.6, d / 2), (0, h * 0.4, 0), subdivisions=sub, bumps=0.35, bump_freq=1.3,
                 seed=obj.variant % 10007, R=rot_y(float(rng.uniform(0, 6.28))))
-    if obj.variant % 3 == 0:
+    if snowy(obj):
+        b.ellipsoid(b.part("snow", "snow", SNOW), (w * 0.36, h * 0.2, d * 0.36), (0, h * 0.86, 0), subdivisions=2,
+                    bumps=0.2, seed=obj.variant % 101 + 5)
+    elif obj.variant % 3 == 0:
         b.ellipsoid(moss, (w * 0.3, h * 0.12, d * 0.3), (w * 0.05, h * 0.88, 0), subdivisions=1, bumps=0.3,
                     seed=obj.variant % 101)
     if obj.variant % 2:
@@ -151,6 +154,8 @@ def car(b: MeshBuilder, obj, rng) -> None:
     b.hull(glass, [[sx * cw, body_y1 - 0.01, z] for sx in (-1, 1) for z in (cab_front, cab_back)]
            + [[sx * rw, h * 0.97, z] for sx in (-1, 1) for z in (roof_front, roof_back)])
     b.box(body, (rw * 2 + 0.02, h * 0.03, roof_front - roof_back + 0.02), (0, h * 0.985, (roof_front + roof_back) / 2))
+    if snowy(obj):
+        b.box(b.part("snow", "snow", SNOW), (rw * 2, h * 0.04, roof_front - roof_back), (0, h * 1.01, (roof_front + roof_back) / 2))
     for sx in (-1, 1):
         for z in (d * 0.31, -d * 0.31):
             _wheel(b, tyre, hub, sx * (w / 2 - 0.2) - 0.1 * 0, wr, z, wr, 0.2 if sx > 0 else 0.2)

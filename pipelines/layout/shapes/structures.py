@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from pipelines.layout.builder import MeshBuilder, rot_x, rot_y
-from pipelines.layout.shapes import register
+from pipelines.layout.shapes import SNOW, register, snowy
 
 GLASS = (0.32, 0.42, 0.5)
 ROOFS = [(0.45, 0.16, 0.12), (0.28, 0.28, 0.3), (0.36, 0.24, 0.16), (0.2, 0.3, 0.36)]
@@ -53,6 +53,8 @@ def house(b: MeshBuilder, obj, rng) -> None:
     b.box(stone, (ww + 0.1, 0.3, dd + 0.1), (0, 0.15, 0))
     b.box(walls, (ww, wall_h - 0.3, dd), (0, 0.3 + (wall_h - 0.3) / 2, 0))
     b.roof(roof, w, d, h - wall_h, (0, wall_h, 0))
+    if snowy(obj):
+        b.roof(b.part("snow", "snow", SNOW), w * 1.01, d * 1.01, h - wall_h, (0, wall_h + 0.08, 0))
     cx = ww * float(rng.uniform(-0.3, 0.3))
     b.box(b.part("chimney", "brick", (0.55, 0.27, 0.2)), (0.5, h * 0.35, 0.5), (cx, h - h * 0.2, -d * 0.15))
     dx = ww * float(rng.uniform(-0.2, 0.2))
@@ -92,6 +94,8 @@ def cabin(b: MeshBuilder, obj, rng) -> None:
             b.beam(p, (sx * ww / 2, y2, -dd / 2 - r), (sx * ww / 2, y2, dd / 2 + r), r * 1.05, sections=6)
     b.box(log2, (ww - 0.05, wall_h, dd - 0.05), (0, wall_h / 2, 0))  # inner core keeps the cabin closed
     b.roof(roof, w, d, h - wall_h, (0, wall_h, 0))
+    if snowy(obj):
+        b.roof(b.part("snow", "snow", SNOW), w * 1.01, d * 1.01, h - wall_h, (0, wall_h + 0.08, 0))
     b.box(stone, (0.7, h * 0.9 - 0.0, 0.7), (ww / 2 + 0.1, h * 0.45, -dd * 0.2))
     b.box(door, (0.95, 1.95, 0.1), (-ww * 0.15, 0.975, dd / 2 + r + 0.05))
     for sx in (0.25,):

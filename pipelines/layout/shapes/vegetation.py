@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from pipelines.layout.builder import MeshBuilder, rot_x, rot_y
-from pipelines.layout.shapes import register
+from pipelines.layout.shapes import SNOW, register, snowy
 
 BARK = (0.33, 0.24, 0.16)
 
@@ -30,6 +30,7 @@ def pine_tree(b: MeshBuilder, obj, rng) -> None:
     span = h - base
     lean = rng.uniform(-0.03, 0.03, 2)
     secs = 12 + 8 * b.detail
+    snow = b.part("snow", "snow", SNOW) if snowy(obj) else None
     for i in range(tiers):
         t = i / tiers
         y0 = base + span * t * 0.85
@@ -37,16 +38,22 @@ def pine_tree(b: MeshBuilder, obj, rng) -> None:
         th = min(span * (0.36 - 0.14 * t) if i < tiers - 1 else h - y0, h - y0)
         cx, cz = lean * y0
         prof = [(rad * 0.9, 0.0), (rad, th * 0.1), (rad * 0.62, th * 0.42), (rad * 0.28, th * 0.78), (0.0, th)]
-        b.lathe(crown if i % 2 == 0 else crown2, prof, (cx, y0, cz), sections=secs, jag=0.22,
-                twist=float(rng.uniform(0, 0.5)))
+        tw = float(rng.uniform(0, 0.5))
+        b.lathe(crown if i % 2 == 0 else crown2, prof, (cx, y0, cz), sections=secs, jag=0.22, twist=tw)
+        if snow is not None:  # a white cap over the upper half of the tier
+            cap = [(rad * 0.71, th * 0.38), (rad * 0.34, th * 0.76), (0.0, th * 1.03)]
+            b.lathe(snow, cap, (cx, y0, cz), sections=secs, jag=0.22, twist=tw)
 
 
-def _crown_blobs(b, part, part2, centre, radii, rng, n, seed):
+def _crown_blobs(b, part, part2, centre, radii, rng, n, seed, snow=None):
     for k in range(n):
         off = rng.normal(0, 1, 3) * np.array(radii) * 0.35
         rr = np.array(radii) * rng.uniform(0.55, 0.8, 3)
         b.ellipsoid(part if k % 2 == 0 else part2, rr, np.array(centre) + off, bumps=0.28, bump_freq=1.6,
                     seed=seed + k)
+        if snow is not None:
+            b.ellipsoid(snow, rr * np.array([0.75, 0.4, 0.75]), np.array(centre) + off + np.array([0, rr[1] * 0.72, 0]),
+                        bumps=0.2, seed=seed + k + 50)
 
 
 @register("oak_tree")
@@ -65,7 +72,7 @@ def oak_tree(b: MeshBuilder, obj, rng) -> None:
         b.beam(trunk, p0, p1, 0.03 * w, r1=0.015 * w)
     cy = th + (h - th) * 0.5
     _crown_blobs(b, crown, crown2, (0, cy, 0), ((w / 2) * 0.85, (h - th) * 0.5, (d / 2) * 0.85), rng,
-                 int(rng.integers(4, 7)), obj.variant % 1000)
+                 int(rng.integers(4, 7)), obj.variant % 1000, b.part("snow", "snow", SNOW) if snowy(obj) else None)
 
 
 @register("birch_tree")
@@ -83,7 +90,7 @@ def birch_tree(b: MeshBuilder, obj, rng) -> None:
         b.frustum(marks, tr * 1.04, tr * 1.04, 0.04 * h * 0.3 + 0.02, (0, y, 0), sections=max(6, b.sections - 2))
     th = h * 0.35
     _crown_blobs(b, crown, crown2, (0, th + (h - th) * 0.52, 0), (w * 0.42, (h - th) * 0.5, d * 0.42), rng,
-                 int(rng.integers(3, 6)), obj.variant % 1000)
+                 int(rng.integers(3, 6)), obj.variant % 1000, b.part("snow", "snow", SNOW) if snowy(obj) else None)
 
 
 @register("palm_tree")
@@ -138,6 +145,9 @@ def bush(b: MeshBuilder, obj, rng) -> None:
         rr = (w * rng.uniform(0.3, 0.42), h * rng.uniform(0.4, 0.5), d * rng.uniform(0.3, 0.42))
         b.ellipsoid(leaf if k % 2 == 0 else leaf2, rr, (cx, rr[1] * 0.9, cz), bumps=0.3, bump_freq=1.8,
                     seed=obj.variant % 1000 + k)
+        if snowy(obj):
+            b.ellipsoid(b.part("snow", "snow", SNOW), (rr[0] * 0.75, rr[1] * 0.4, rr[2] * 0.75),
+                        (cx, rr[1] * 1.55, cz), bumps=0.2, seed=obj.variant % 1000 + k + 50)
 
 
 @register("flowers")
