@@ -40,13 +40,16 @@ UNLABELLED_LAYER = "scene"
 LEVEL_RATIO = math.sqrt(2.0)
 """Cell size ratio between consecutive merge levels (finer steps = less blur, more splats)."""
 
-SPLAT_SIGMA = 0.55
-"""Tangent standard deviation of a splat as a fraction of its cell / footprint size."""
+SPLAT_SIGMA = 0.4
+"""Tangent standard deviation of a splat as a fraction of its footprint (one source pixel)."""
 
-EDGE_SHRINK = 0.6
+SPLAT_SIGMA_MERGED = 0.22
+"""Extra fraction for cells much larger than a pixel (several merged pixels, no low-pass help)."""
+
+EDGE_SHRINK = 0.4
 """Splats made only from silhouette pixels are this much smaller, so they bleed less past the edge."""
 
-MAX_STRETCH = 3.0
+MAX_STRETCH = 1.5
 """Longest a splat may be along the slant, in footprints (longer ones streak in other views)."""
 
 SPLAT_THICKNESS = 0.08
@@ -151,20 +154,40 @@ def unproject(view: View) -> np.ndarray:
 
 
 def _normals_from_depth(points: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """``[H, W, 3]`` normals from central differences of world points (zero where unknown)."""
+    """``[H, W, 3]`` normals from neighbouring world points (zero where unknown).
+
+    Along each image axis the one-sided difference with the smaller step is used, so normals stay
+    right at image borders and next to depth jumps (where a central difference would straddle two
+    surfaces).
+    """
     p = np.where(valid[..., None], points, 0.0)
-    dx = np.zeros_like(p)
-    dy = np.zeros_like(p)
-    dx[:, 1:-1] = p[:, 2:] - p[:, :-2]
-    dy[1:-1] = p[2:] - p[:-2]
-    ok = valid.copy()
-    ok[:, 1:-1] &= valid[:, 2:] & valid[:, :-2]
-    ok[1:-1] &= valid[2:] & valid[:-2]
-    ok[:, [0, -1]] = False
-    ok[[0, -1], :] = False
+
+    def diff(axis: int) -> tuple[np.ndarray, np.ndarray]:
+        fwd = np.zeros_like(p)
+        bwd = np.zeros_like(p)
+        okf = np.zeros(valid.shape, bool)
+        okb = np.zeros(valid.shape, bool)
+        if axis == 1:
+            fwd[:, :-1] = p[:, 1:] - p[:, :-1]
+            okf[:, :-1] = valid[:, 1:] & valid[:, :-1]
+            bwd[:, 1:] = p[:, 1:] - p[:, :-1]
+            okb[:, 1:] = okf[:, :-1]
+        else:
+            fwd[:-1] = p[1:] - p[:-1]
+            okf[:-1] = valid[1:] & valid[:-1]
+            bwd[1:] = p[1:] - p[:-1]
+            okb[1:] = okf[:-1]
+        nf = np.where(okf, np.linalg.norm(fwd, axis=-1), np.inf)
+        nb = np.where(okb, np.linalg.norm(bwd, axis=-1), np.inf)
+        use_f = nf <= nb
+        return np.where(use_f[..., None], fwd, bwd), np.isfinite(np.minimum(nf, nb))
+
+    dx, okx = diff(1)
+    dy, oky = diff(0)
     n = np.cross(dx, dy)
     norm = np.linalg.norm(n, axis=-1, keepdims=True)
-    n = np.where(ok[..., None] & (norm > 1e-12), n / np.maximum(norm, 1e-12), 0.0)
+    ok = okx & oky & valid & (norm[..., 0] > 1e-12)
+    n = np.where(ok[..., None], n / np.maximum(norm, 1e-12), 0.0)
     return n.astype(np.float32)
 
 
@@ -523,15 +546,20 @@ def fuse_views(
     n_cells = len(merged["pixels"])
     keep = np.arange(n_cells)
     if n_cells > preset.max_splats:
-        # importance: pixels covered across all views (ties broken by position in the sorted cell order)
-        order = np.argsort(-merged["pixels"], kind="stable")
+        # importance: pixels covered across all views; ties broken by a seeded shuffle, so pruning
+        # thins evenly instead of favouring one corner of the grid
+        tie = np.random.default_rng(seed).random(n_cells)
+        order = np.lexsort((tie, -merged["pixels"]))
         keep = np.sort(order[: preset.max_splats])
     size = np.maximum(merged["cell"], merged["footprint"])
     edge = merged["edge"] > 0
     shrink = np.where(edge, EDGE_SHRINK, 1.0)  # cells seen only on silhouettes
     stretch = np.where(edge, 1.0, np.minimum(merged["stretch"], MAX_STRETCH))
-    sig_t = SPLAT_SIGMA * shrink * np.maximum(merged["cell"], merged["footprint"] * stretch)
-    sig_b = SPLAT_SIGMA * shrink * size
+    # splats about one source pixel wide lean on the renderer's 0.3 px^2 low-pass to close gaps;
+    # cells holding several pixels (near surfaces) need wider ones to overlap their neighbours
+    k = SPLAT_SIGMA + SPLAT_SIGMA_MERGED * (1.0 - np.clip(merged["footprint"] / size, 0.0, 1.0))
+    sig_t = k * shrink * np.maximum(merged["cell"], merged["footprint"] * stretch)
+    sig_b = k * shrink * size
     layer_of = merged["layer"][keep]
     gaussians: dict[str, Gaussians] = {}
     counts: dict[str, int] = {}
@@ -658,7 +686,7 @@ def tsdf_meshes(
     layers: list[str] | None = None,
     max_depth: float | None = None,
 ) -> dict:
-    """A TSDF-fused, vertex-coloured mesh per layer from depth views (open3d ``ScalableTSDFVolume``).
+    """A TSDF-fused, vertex-coloured mesh per layer from depth views (open3d ``VoxelBlockGrid``).
 
     For layers with no source geometry (image-lifted worlds). Each layer integrates only its own
     pixels, so meshes do not bleed into each other.
@@ -687,13 +715,15 @@ def tsdf_meshes(
                     layers.append(n)
             if (v.object_ids < 0).any() and np.isfinite(v.depth[v.object_ids < 0]).any() and UNLABELLED_LAYER not in layers:
                 layers.append(UNLABELLED_LAYER)
+    o3c = o3d.core
     out = {}
     for name in layers:
-        vol = o3d.pipelines.integration.ScalableTSDFVolume(
-            voxel_length=float(voxel_size), sdf_trunc=4.0 * float(voxel_size),
-            color_type=o3d.pipelines.integration.TSDFVolumeColorType.RGB8,
+        grid = o3d.t.geometry.VoxelBlockGrid(
+            attr_names=("tsdf", "weight", "color"), attr_dtypes=(o3c.float32, o3c.float32, o3c.float32),
+            attr_channels=(1, 1, 3), voxel_size=float(voxel_size), block_resolution=8, block_count=10_000,
+            device=o3c.Device("CPU:0"),
         )
-        used = False
+        used = 0
         for v in views:
             if name == UNLABELLED_LAYER:
                 mask = v.object_ids < 0
@@ -705,20 +735,21 @@ def tsdf_meshes(
             if not (depth > 0).any():
                 continue
             cam = v.camera
-            color = o3d.geometry.Image(np.ascontiguousarray((np.clip(v.rgb, 0, 1) * 255 + 0.5).astype(np.uint8)))
-            rgbd = o3d.geometry.RGBDImage.create_from_color_and_depth(
-                color, o3d.geometry.Image(np.ascontiguousarray(depth)), depth_scale=1.0,
-                depth_trunc=max_depth, convert_rgb_to_intensity=False,
-            )
-            intr = o3d.camera.PinholeCameraIntrinsic(cam.width, cam.height, cam.fx, cam.fy, cam.cx - 0.5, cam.cy - 0.5)
-            vol.integrate(rgbd, intr, np.linalg.inv(cam.T_world_camera.numpy()))
-            used = True
+            K = o3c.Tensor(np.array([[cam.fx, 0, cam.cx - 0.5], [0, cam.fy, cam.cy - 0.5], [0, 0, 1]]), o3c.float64)
+            E = o3c.Tensor(np.linalg.inv(cam.T_world_camera.numpy()), o3c.float64)
+            d_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(depth)))
+            c_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(np.clip(v.rgb, 0, 1).astype(np.float32))))
+            blocks = grid.compute_unique_block_coordinates(d_img, K, E, 1.0, max_depth)
+            grid.integrate(blocks, d_img, c_img, K, E, 1.0, max_depth)
+            used += 1
         if not used:
             continue
-        m = vol.extract_triangle_mesh()
+        m = grid.extract_triangle_mesh(weight_threshold=min(float(used), 1.0) * 0.5).to_legacy()
         if len(m.triangles) == 0:
             continue
         colors = (np.clip(np.asarray(m.vertex_colors), 0, 1) * 255 + 0.5).astype(np.uint8)
+        if len(colors) != len(m.vertices):
+            colors = np.full((len(m.vertices), 3), 200, np.uint8)
         mesh = trimesh.Trimesh(
             vertices=np.asarray(m.vertices), faces=np.asarray(m.triangles),
             vertex_colors=np.concatenate([colors, np.full((len(colors), 1), 255, np.uint8)], axis=1), process=False,
