@@ -40,6 +40,9 @@ ARCHETYPE_THRESHOLD = 0.42
 DEFAULT_PLURAL = 3  # "chairs" with no number and no archetype hint
 AROUND_PLURAL = 4  # "chairs around a table"
 
+# Place words that name a part of many scenes: another place word wins ("a road through the dunes").
+_WEAK_PLACES = frozenset({"road", "roads", "street", "streets", "avenue", "field", "fields", "sea", "ocean", "shore",
+                          "coast", "camp", "den", "studio", "archive", "lawn", "island", "ski"})
 _BUILDINGS = frozenset({"house", "cabin", "building", "shop", "mountain", "tent"})
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -121,8 +124,13 @@ def _lexicon_spans(tokens: list[str]) -> list[_Span]:
     return spans
 
 
-def _resolve_unknown(spans: list[_Span], embedder) -> tuple[list[_Span], list[dict]]:
-    """Match runs of unknown content words to objects/archetypes with embeddings (in place)."""
+def _resolve_unknown(spans: list[_Span], embedder) -> list[_Span]:
+    """Match runs of unknown content words to objects and archetypes by embedding similarity.
+
+    A run of up to three unknown words is tried whole ("sports utility vehicle") and word by word;
+    the whole run wins when it scores at least as well. A word below the thresholds, or closest
+    to a "none" anchor (people, animals, food...), becomes an OTHER span when it heads its phrase.
+    """
     from marble.text_embed import match_phrases
 
     runs: list[list[int]] = []
@@ -152,9 +160,8 @@ def _resolve_unknown(spans: list[_Span], embedder) -> tuple[list[_Span], list[di
             queries.append(" ".join(spans[k].text for k in r))
     queries = list(dict.fromkeys(queries))
     if not queries:
-        return spans, []
+        return spans
     matches = dict(zip(queries, match_phrases(embedder, queries)))
-    trace = [{"words": q, "best": [(m.kind, m.key, m.score) for m in ms]} for q, ms in matches.items()]
 
     def accept(ms):
         if not ms:
@@ -186,8 +193,7 @@ def _resolve_unknown(spans: list[_Span], embedder) -> tuple[list[_Span], list[di
                 # The head of a noun phrase that names nothing Marble builds ("two cats", "a stone bridge"):
                 # its modifiers and any relation must not leak onto the next noun.
                 replace[k] = _Span(sp.start, sp.end, sp.text, (Sense(OTHER, sp.text),), 0.0)
-    out = [replace.get(k, sp) for k, sp in enumerate(spans) if k not in drop]
-    return out, trace
+    return [replace.get(k, sp) for k, sp in enumerate(spans) if k not in drop]
 
 
 def _looks_plural(word: str) -> bool:
@@ -361,7 +367,8 @@ class _Assembler:
     def add_archetype(self, sp: _Span, key: str, i: int) -> None:
         nxt = self.spans[i + 1] if i + 1 < len(self.spans) else None
         compound = nxt is not None and nxt.has(OBJECT)  # "kitchen table", "garden bench"
-        self.archetypes.append((key, 0.5 if compound else 1.0, sp.score, sp.start))
+        weak = compound or sp.text in _WEAK_PLACES or (nxt is not None and nxt.has(ARCHETYPE))  # "city park"
+        self.archetypes.append((key, 0.5 if weak else 1.0, sp.score, sp.start))
         self.rel = None
         self.inverted_kind = None
         if not compound:
@@ -384,8 +391,7 @@ class _Assembler:
                 self.rel = self.inverted_kind = None
                 self.group, self.group_is_target = [], False
             elif CONJ in kinds:
-                if self.rel is not None and not self.pending.colors:
-                    pass  # "next to the sofa and the lamp": the relation waits for its target
+                pass  # "and"/"or" join the nouns of a group; a waiting relation keeps waiting
             elif COUNT in kinds and not (kinds & {OBJECT, ARCHETYPE}):
                 self.pending.touch(sp.start)
                 self.pending.count = sp.sense(COUNT).value
@@ -438,7 +444,7 @@ class _Assembler:
         """A span that may be a colour, a material, an object or an archetype."""
         head = self._next_head(i)
         head_is_object = head is not None and head.has(OBJECT, soft=True) and (
-            head.has(OBJECT) or self._soft_object_ok(head, head))
+            head.has(OBJECT) or self._soft_object_ok(head))
         modifier = sp.has(COLOR, soft=True) or sp.has(MATERIAL, soft=True)
         if head is not None and head.has(OTHER) and head.start == sp.end and not sp.has(ARCHETYPE):
             return  # "a stone bridge", "a red dragon": modifiers of something Marble does not build
@@ -457,7 +463,7 @@ class _Assembler:
         arch = sp.sense(ARCHETYPE, soft=False)
         if obj is None and arch is None:
             soft = sp.sense(OBJECT, soft=True)
-            if soft is not None and not head_is_object and self._soft_object_ok(sp, head):
+            if soft is not None and not head_is_object and self._soft_object_ok(sp):
                 self.add_object(sp, soft)  # "a light", "the fire", "a well"
             return
         if obj is not None and arch is not None:
@@ -472,11 +478,10 @@ class _Assembler:
         else:
             self.add_archetype(sp, arch.key, i)
 
-    def _soft_object_ok(self, sp: _Span, head: _Span | None) -> bool:
-        """Soft object words ("light", "well", "fire") count only right after an article or a number."""
-        k = self.spans.index(sp) if sp in self.spans else -1
-        prev = self.spans[k - 1] if k > 0 else None
-        return prev is not None and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL})
+    def _soft_object_ok(self, sp: _Span) -> bool:
+        """Soft object words ("light", "well", "fire") count only right after an article, a number or a colour."""
+        prev = next((p for p in reversed(self.spans) if p.end <= sp.start), None)
+        return prev is not None and prev.end == sp.start and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL})
 
     def _post_modifier(self, sp: _Span) -> None:
         """"a table made of oak", "a sofa in blue": attach to the last object of the clause."""
@@ -611,7 +616,7 @@ def parse_prompt(prompt: str, *, embedder=None) -> SceneSpec:
     tokens = tokenize(text)
     spans = _lexicon_spans(tokens)
     if embedder is not None:
-        spans, _ = _resolve_unknown(spans, embedder)
+        spans = _resolve_unknown(spans, embedder)
     asm = _Assembler(tokens, spans)
     asm.run()
     archetype, arch_score = _choose_archetype(asm, text, embedder)

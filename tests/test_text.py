@@ -364,33 +364,6 @@ def test_same_prompt_same_spec(embedder):
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def test_vocab_embeddings_disk_cache_roundtrip(embedder, tmp_path, monkeypatch):
-    from marble import text_embed
-
-    monkeypatch.setenv("MARBLE_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(text_embed, "_INDEXES", {})
-    first = text_embed.vocab_index(embedder)
-    files = list(tmp_path.glob("text_vocab_*.npz"))
-    assert len(files) == 1
-    monkeypatch.setattr(text_embed, "_INDEXES", {})
-    second = text_embed.vocab_index(embedder)
-    assert np.array_equal(first.raw, second.raw) and np.array_equal(first.scene, second.scene)
-    # A corrupt cache file is recomputed, not trusted.
-    files[0].write_bytes(b"not an npz")
-    monkeypatch.setattr(text_embed, "_INDEXES", {})
-    third = text_embed.vocab_index(embedder)
-    assert np.array_equal(first.raw, third.raw)
-
-
-def test_model_is_not_loaded_at_import():
-    import subprocess
-    import sys
-
-    code = "import sys, marble.text, marble.text_embed as t; print(t._DEFAULT is None, 'sentence_transformers' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["True", "False"]
-
-
 class _HashEmbedder:
     """A stand-in embedder: bag of hashed character trigrams (any ``encode`` works)."""
 
@@ -403,6 +376,38 @@ class _HashEmbedder:
             for j in range(len(t) - 2):
                 out[i, sum(map(ord, t[j:j + 3])) % 256] += 1.0
         return out
+
+
+def test_vocab_embeddings_disk_cache_roundtrip(tmp_path, monkeypatch):
+    from marble import text_embed
+
+    embedder = _HashEmbedder()  # cheap to recompute; the default model goes through the same code
+    monkeypatch.setenv("MARBLE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(text_embed, "_INDEXES", {})
+    first = text_embed.vocab_index(embedder)
+    files = list(tmp_path.glob("text_vocab_*.npz"))
+    assert len(files) == 1
+    assert not list(tmp_path.glob(".*"))  # written atomically: no temporary file left behind
+    monkeypatch.setattr(text_embed, "_INDEXES", {})
+    calls = []
+    monkeypatch.setattr(embedder, "encode", lambda texts: calls.append(texts) or _HashEmbedder().encode(texts))
+    second = text_embed.vocab_index(embedder)
+    assert calls == []  # read from disk, not recomputed
+    assert np.array_equal(first.raw, second.raw) and np.array_equal(first.scene, second.scene)
+    # A corrupt cache file is recomputed, not trusted.
+    files[0].write_bytes(b"not an npz")
+    monkeypatch.setattr(text_embed, "_INDEXES", {})
+    third = text_embed.vocab_index(embedder)
+    assert len(calls) == 1 and np.array_equal(first.raw, third.raw)
+
+
+def test_model_is_not_loaded_at_import():
+    import subprocess
+    import sys
+
+    code = "import sys, marble.text, marble.text_embed as t; print(t._DEFAULT is None, 'sentence_transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False"]
 
 
 def test_other_embedders_and_lexicon_only_mode(tmp_path, monkeypatch):
