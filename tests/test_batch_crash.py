@@ -11,9 +11,9 @@ import time
 import numpy as np
 
 from marble.batch import read_manifest
-from tests.test_batch_support import DRAFT_OPTS, assert_out_dir_consistent, pid_alive
+from tests.test_batch_support import DRAFT_OPTS, assert_out_dir_consistent, pid_alive, wait_for_running
 
-PROMPTS = ["a red barn on a farm", "a lake at dawn", "a desert canyon", "a snowy cabin"]
+PROMPTS = ["a red barn on a farm", "a lake at dawn", "a desert canyon"]
 
 
 def _worker_pids(out) -> list[int]:
@@ -34,16 +34,22 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
            *DRAFT_OPTS]
     rng = np.random.default_rng(7)
     hit_running = 0
-    # three SIGKILLs and one SIGINT (Ctrl-C) at seeded random moments over the batch's lifetime
-    for delay, sig in zip(rng.uniform(2.0, 14.0, size=4), [signal.SIGKILL, signal.SIGINT, signal.SIGKILL, signal.SIGKILL]):
+    # first a Ctrl-C (SIGINT) while jobs run, then SIGKILLs at seeded random moments of the batch
+    for delay, sig in zip(rng.uniform(2.0, 12.0, size=3), [signal.SIGINT, signal.SIGKILL, signal.SIGKILL]):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if sig == signal.SIGINT:
+            wait_for_running(out, "*")
+            delay = delay / 10
         time.sleep(float(delay))
         running = _worker_pids(out) if out.exists() else []
         hit_running += bool(running)
         proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=60)  # Ctrl-C stops the workers and exits promptly
-        if sig == signal.SIGINT and proc.returncode != 0:
-            assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        if sig == signal.SIGINT and proc.returncode != 0:  # 0: the batch finished before the signal
+            assert proc.returncode == 130 and "interrupted" in stderr, (proc.returncode, stderr)
         if out.exists():
             assert_out_dir_consistent(out)
         deadline = time.monotonic() + 20  # workers of a killed driver notice it is gone and exit
@@ -55,9 +61,9 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
     assert res.returncode == 0, res.stdout + res.stderr
     records = read_manifest(out)
-    assert [r["name"] for r in records] == ["00000", "00001", "00002", "00003"]
+    assert [r["name"] for r in records] == ["00000", "00001", "00002"]
     assert all(r["status"] in ("done", "skipped") for r in records), records
     on_disk = assert_out_dir_consistent(out)
-    assert sorted(on_disk) == ["00000", "00001", "00002", "00003"]
+    assert sorted(on_disk) == ["00000", "00001", "00002"]
     assert all(rec["status"] == "done" and rec["files"] for rec in on_disk.values())
     assert not list((out / ".partial").iterdir())

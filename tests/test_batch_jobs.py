@@ -67,12 +67,14 @@ def test_every_bad_line_is_reported_with_its_number(tmp_path):
         json.dumps({"prompt": "p", "name": "../escape"}),
         json.dumps(["a list"]),
         json.dumps({"prompt": "   "}),
+        json.dumps({"image": "notes.png"}),
     ]))
+    (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(JobFileError) as info:
         load_jobs(f)
     err = info.value
     by_line = {p.line: p.message for p in err.problems}
-    assert sorted(by_line) == list(range(2, 13))
+    assert sorted(by_line) == list(range(2, 14))
     assert "malformed JSON" in by_line[2]
     assert "missing `prompt`" in by_line[3]
     assert "unknown `preset` 'ultra'" in by_line[4]
@@ -84,6 +86,7 @@ def test_every_bad_line_is_reported_with_its_number(tmp_path):
     assert "not a safe folder name" in by_line[10]
     assert "JSON object" in by_line[11]
     assert "prompt" in by_line[12].lower()
+    assert "not an image" in by_line[13]
     assert isinstance(err, InputError)
     assert all(line.startswith(str(f)) for line in err.lines())
     assert "nothing was run" in str(err) and "\n" not in str(err)

@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
+import threading
 
 from typer.testing import CliRunner
 
 from marble.batch import read_manifest
 from marble.cli.main import app
 from tests.test_batch_support import DRAFT_OPTS, assert_out_dir_consistent, wait_for_running
-
-
-def _cmd(jobs: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "marble.cli.main", "batch", str(jobs), "--out", str(out), *DRAFT_OPTS, *extra]
 
 
 def test_bad_job_file_reports_every_line_and_runs_nothing(tmp_path):
@@ -62,15 +56,19 @@ def test_local_batch_isolates_a_killed_worker_and_resumes(tmp_path):
         {"name": "lake-twin", "prompt": "a lake at dawn", "seed": 2},
     ]) + "\n")
     out = tmp_path / "out"
-    proc = subprocess.Popen(_cmd(jobs, out, "--workers", "2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        pid = wait_for_running(out, "victim")
-        os.kill(pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        proc.kill()
-    assert proc.returncode == 1, stderr
+    args = ["batch", str(jobs), "--out", str(out), *DRAFT_OPTS]
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.update(res=CliRunner().invoke(app, [*args, "--workers", "2"])),
+                              daemon=True)
+    thread.start()
+    pid = wait_for_running(out, "victim")
+    assert pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    res = box["res"]
+    assert res.exit_code == 1, res.output
+    stdout = res.stdout
     assert "failed jobs:" in stdout and "victim" in stdout and "SIGKILL" in stdout, stdout
 
     records = {r["name"]: r for r in read_manifest(out)}
@@ -87,15 +85,14 @@ def test_local_batch_isolates_a_killed_worker_and_resumes(tmp_path):
 
     # rerun: the verified jobs are skipped, the failure is carried over (still exit 1), nothing is remade
     mtime = (out / "lake" / "world.ply").stat().st_mtime_ns
-    res = subprocess.run(_cmd(jobs, out), capture_output=True, text=True, timeout=300)
-    assert res.returncode == 1 and "0 run now" in res.stdout and "--retry-failed" in res.stdout, res.stdout
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "0 run now" in res.stdout and "--retry-failed" in res.stdout, res.output
     assert [r["status"] for r in read_manifest(out)] == ["failed", "skipped", "skipped"]
 
     # a damaged output is detected and only that job reruns; --retry-failed reruns the failure
     (out / "lake-twin" / "world.ply").write_bytes(b"truncated")
-    res = subprocess.run(_cmd(jobs, out, "--retry-failed", "--workers", "2"), capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    res = CliRunner().invoke(app, [*args, "--retry-failed", "--workers", "2"])
+    assert res.exit_code == 0, res.output
     statuses = {r["name"]: r["status"] for r in read_manifest(out)}
     assert statuses == {"victim": "done", "lake": "skipped", "lake-twin": "done"}
     assert (out / "lake" / "world.ply").stat().st_mtime_ns == mtime

@@ -362,6 +362,21 @@ def _hash_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _check_image(path: Path) -> str | None:
+    """Why ``path`` cannot be an input image (too large, not an image), or ``None`` when it can."""
+    cap = limits().max_file_bytes
+    if path.stat().st_size > cap:
+        return f"is larger than {cap} bytes (MARBLE_MAX_FILE_BYTES): use a smaller image"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"is not an image Pillow can read ({type(exc).__name__}): use a PNG or JPEG"
+    return None
+
+
 def _make_job(index: int, line: int, row: dict, base: Path, d: _Defaults, allowed_formats: Sequence[str],
               allowed_profiles: Sequence[str], problems: list[Problem]) -> Job | None:
     errors: list[str] = []
@@ -397,7 +412,12 @@ def _make_job(index: int, line: int, row: dict, base: Path, d: _Defaults, allowe
                               "relative paths start at the job file's folder")
                 image_path = None
             else:
-                image_sha = _hash_file(image_path)
+                problem = _check_image(image_path)
+                if problem:
+                    errors.append(f"`image` {image!r} {problem}")
+                    image_path = None
+                else:
+                    image_sha = _hash_file(image_path)
     if row.get("prompt") is None and row.get("image") is None:
         errors.append("missing `prompt` (or `image`): every job needs one")
 

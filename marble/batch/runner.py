@@ -247,12 +247,14 @@ class LocalPool:
                         w.proc.kill()
                     elif not w.ready and now - w.started > self.start_timeout:
                         raise BatchError(f"a batch worker did not start within {self.start_timeout:g} s")
-        finally:
-            self._shutdown(pool)
+        except BaseException:
+            self._shutdown(pool, graceful=False)  # Ctrl-C or an error: workers are disposable, stop them now
+            raise
+        self._shutdown(pool, graceful=True)
 
-    def _shutdown(self, pool: list[_Worker]) -> None:
+    def _shutdown(self, pool: list[_Worker], *, graceful: bool) -> None:
         for w in pool:
-            if w.job is None:
+            if graceful and w.job is None:
                 with contextlib.suppress(OSError, ValueError):
                     w.conn.send(None)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -67,14 +68,16 @@ def batch(
         print(f"error: {len(exc.problems)} bad line(s) in {jobs}; nothing was run", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    in_main = threading.current_thread() is threading.main_thread()  # signal handlers need the main thread
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt) if in_main else None
     try:
         report = run_batch(job_list, out, workers=workers, ray=ray, retry_failed=retry_failed,
                            job_timeout=job_timeout, ray_transfer=ray_transfer, progress=progress)
     except BatchError as exc:
         fail(str(exc), code=EXIT_JOBS_FAILED)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     typer.echo(format_summary(report))
     if not report.ok:
         raise typer.Exit(EXIT_JOBS_FAILED)
