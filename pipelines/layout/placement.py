@@ -455,6 +455,8 @@ class _Placer:
     def _scatter_candidate(self, it, size, attempt):
         E = self.env.extent
         r = math.hypot(size[0], size[2]) / 2
+        if size[1] < 3.0 and self.rng.uniform() < 0.6:  # small things gather nearer the middle, where cameras are
+            E = max(0.55 * E, CLEAR_RADIUS_OUTDOOR + 2 * r + 1.0)
         zmax = shore_z(self.env) - 0.5 - r if self.beach else E - r
         if zmax <= -E + r:
             return None
@@ -682,7 +684,9 @@ class _Placer:
             (ax, az), (bx, bz) = tb.axes()
             ux, uz = lu[0] * ax + lu[1] * bx, lu[0] * az + lu[1] * bz  # world direction
             # child orientation: faces the target (seats) or shares its orientation
-            if cat in _FACES_TARGET or kind == "around":
+            if cat == "fence":  # fences run parallel to the side of the thing they are near
+                yaw = math.atan2(-ux, -uz) + self._u(-0.1, 0.1)
+            elif cat in _FACES_TARGET or kind == "around":
                 yaw = math.atan2(-ux, -uz)
             elif kind in ("next_to", "in_front_of", "behind"):
                 yaw = target.yaw

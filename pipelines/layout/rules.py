@@ -57,6 +57,8 @@ IMPLICIT: dict[str, list[tuple[str, str, tuple[str, ...] | None]]] = {
     "fridge": [("next_to", "counter", None)],
     "snowman": [("near", "house", None), ("near", "cabin", None)],
     "mailbox": [("near", "house", None)],
+    "fence": [("near", "house", None), ("near", "cabin", None)],
+    "barrel": [("near", "house", ("village",)), ("near", "shop", None)],
 }
 
 # Families: naming one member in the prompt replaces the archetype's other members.

@@ -43,7 +43,7 @@ def house(b: MeshBuilder, obj, rng) -> None:
     """Walls, a gable roof with overhang, chimney, a front door with steps and framed windows."""
     w, h, d = obj.size
     walls = b.part("walls", obj.material, obj.color)
-    roof = b.part("roof", "tile", ROOFS[obj.variant % len(ROOFS)])
+    roof = b.part("roof", "wood", ROOFS[obj.variant % len(ROOFS)])  # planks read as shingles
     door = b.part("door", "wood", DOORS[obj.variant % len(DOORS)])
     glass = b.part("windows", "glass", GLASS)
     frame = b.part("window_frames", "wood", (0.92, 0.9, 0.86))
