@@ -206,17 +206,18 @@ def build_app() -> gr.Blocks:
                 layout, obj, view]
 
         def on(button, fn, inputs=()):
-            return button.click(_action(fn), inputs=[state, *inputs], outputs=VIEW)
+            return button.click(_action(fn), inputs=[state, *inputs], outputs=VIEW, show_progress_on=[message])
 
         # ---- generate / views
         def do_generate(s, p, img, pre, sd, be, mdl, progress=gr.Progress()):
             s.generate(p, image=img, preset=pre, seed=sd, backend=be, model=mdl, progress=_progress_fn(progress))
             return f"generated: {s.stats_text()}"
 
-        gen = generate.click(_action(do_generate), inputs=[state, prompt, image, preset, seed, backend, model], outputs=VIEW)
+        gen = generate.click(_action(do_generate), inputs=[state, prompt, image, preset, seed, backend, model], outputs=VIEW,
+                             show_progress_on=[message], concurrency_id="heavy", concurrency_limit=1)
         gen.success(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
         refresh3d.click(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
-        view.release(_action(lambda s, i: s.set_view(i)), inputs=[state, view], outputs=VIEW)
+        view.release(_action(lambda s, i: s.set_view(i)), inputs=[state, view], outputs=VIEW, show_progress_on=[message])
 
         # ---- selection
         def do_select(s, k, m, lp, lb, x, y, z, a, b, c, yw, r, col, tol, bel, rc):
@@ -301,7 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
     parser.add_argument("--max-file-size", default="64mb", help="largest upload (default 64mb)")
-    parser.add_argument("--concurrency", type=int, default=1, help="events processed at once (default 1)")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="edit events processed at once (default 2; generation runs one at a time)")
     args = parser.parse_args(argv)
     ROOT.mkdir(parents=True, exist_ok=True)
     demo = build_app()

@@ -75,16 +75,23 @@ def _check_transform(T) -> Tensor:
     return T.clone()
 
 
+def _take(g: Gaussians, idx: Tensor) -> Gaussians:
+    """Rows ``idx`` (``[M]`` int64) of every field; ``index_select`` is several times faster than ``t[idx]`` on CPU."""
+    return Gaussians(**{k: t.index_select(0, idx) for k, t in g.tensors().items()})
+
+
 def _scatter(kept: Gaussians, removed: Gaussians, mask: Tensor) -> Gaussians:
     """Interleave ``kept`` (where ``mask`` is False) and ``removed`` (where True) back into one set."""
     out = {}
     k, r = kept.tensors(), removed.tensors()
     if (kept.shN is None) != (removed.shN is None):
         raise FormatError("edit history: deleted splats and kept splats disagree on SH bands")
+    rm_idx = mask.nonzero().squeeze(1)
+    keep_idx = (~mask).nonzero().squeeze(1)
     for name, t in k.items():
         full = torch.empty((mask.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
-        full[mask] = r[name]
-        full[~mask] = t
+        full.index_copy_(0, rm_idx, r[name])
+        full.index_copy_(0, keep_idx, t)
         out[name] = full
     return Gaussians(**out)
 
@@ -198,8 +205,8 @@ class Delete(Operation):
                     continue
                 keep = (~mask).nonzero().squeeze(1)
                 g = layer.gaussians
-                removed_splats[name] = g.select(rm)
-                new_g[name] = g.select(keep)
+                removed_splats[name] = _take(g, rm)
+                new_g[name] = _take(g, keep)
         self._order_before = world.layer_names
         for name, g in new_g.items():
             world.layer(name).gaussians = g

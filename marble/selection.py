@@ -154,10 +154,9 @@ def select_box(
     lo32, hi32 = lo_t.float(), hi_t.float()
 
     def inside(p: Tensor) -> Tensor:
-        m = (p[:, 0] >= lo32[0]) & (p[:, 0] <= hi32[0])
-        m &= (p[:, 1] >= lo32[1]) & (p[:, 1] <= hi32[1])
-        m &= (p[:, 2] >= lo32[2]) & (p[:, 2] <= hi32[2])
-        return m
+        m = p >= lo32  # [N, 3]
+        m &= p <= hi32
+        return m.all(dim=1)
 
     return _spatial(world, inside, layers=layers)
 
