@@ -151,6 +151,7 @@ class ImageToWorldPipeline:
         walk_distance: float = 2.0,
         depth_hint: float | None = None,
         meshes: bool = True,
+        refine: bool | None = None,
         measure_fidelity: bool = False,
         progress: ProgressFn | None = None,
     ) -> ImageToWorldOutput:
@@ -170,6 +171,8 @@ class ImageToWorldPipeline:
             walk_distance: metres walked by the ``"walk"`` trajectory.
             depth_hint: median distance in metres of what the photo shows, to rescale depth.
             meshes: also build TSDF meshes per layer.
+            refine: optimise the fused splats against the views (``preset.refine_steps`` steps);
+                ``None`` refines only on CUDA (gsplat) when the preset asks for steps.
             measure_fidelity: re-render the fused splats at every view and record PSNR.
             progress: ``(stage, fraction, message)`` callback.
         """
@@ -221,6 +224,8 @@ class ImageToWorldPipeline:
         if solid:
             g = type(solid[0]).concat(solid)
             loop.reprojection = reprojection_error(g.means.numpy(), g.colors.clamp(0, 1).numpy(), loop.views)
+        refined = self._refine(world, loop.views, preset=preset, refine=refine, seed=seed, timings=timings,
+                               progress=progress)
         metrics = {**loop.summary(), "align": align_info, "reprojection": loop.reprojection,
                    "coverage": loop.coverage, "horizon_row": geo.horizon_row}
         if measure_fidelity:
@@ -232,11 +237,27 @@ class ImageToWorldPipeline:
             inputs={"image": _image_label(image), "trajectory": trajectory, "views": len(loop.views),
                     "fov_y_deg": fov_y_deg, "camera_height": camera_height},
             stages={"depth": self.depth_estimator.name, "inpaint": self.inpainter.name, "fusion": "voxel-merge",
-                    "meshes": "tsdf" if meshes else "none"},
+                    "meshes": "tsdf" if meshes else "none", "refine": refined},
             versions=Provenance.collect_versions(), timings=timings,
             metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))} | {"fusion": fusion_stats},
         )
         return ImageToWorldOutput(world=world, views=loop.views, metrics=metrics, timings=timings)
+
+    def _refine(self, world, views, *, preset, refine, seed, timings, progress) -> str:
+        """Run ``pipelines.refine.refine_world`` when asked; returns the provenance label."""
+        steps = int(preset.refine_steps)
+        if refine is None:
+            refine = steps > 0 and torch.cuda.is_available()
+        if not refine:
+            return "none"
+        try:
+            from pipelines.refine import refine_world
+        except ImportError:
+            return "unavailable"
+        t0 = time.perf_counter()
+        out = refine_world(world, views, steps=max(steps, 1), seed=seed, progress=progress)
+        timings["refine"] = time.perf_counter() - t0
+        return f"photometric:{max(steps, 1)} steps ({out.psnr_before:.1f} -> {out.psnr_after:.1f} dB)"
 
     def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
         from pipelines.assemble import AssemblyInputs, assemble_world

@@ -89,3 +89,11 @@ def test_corrupt_image(tmp_path):
     p.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     with pytest.raises(InputError, match="broken.png"):
         ImageToWorldPipeline()(p, preset=TINY)
+
+
+def test_refinement_on_request(photo):
+    pytest.importorskip("pipelines.refine")
+    preset = get_preset(TINY, refine_steps=2)
+    out = ImageToWorldPipeline()(photo, preset=preset, trajectory="walk", num_views=2, meshes=False, refine=True)
+    assert out.world.provenance.stages["refine"].startswith("photometric:2 steps")
+    assert "refine" in out.timings
