@@ -49,6 +49,9 @@ SPLAT_SIGMA_MERGED = 0.22
 EDGE_SHRINK = 0.4
 """Splats made only from silhouette pixels are this much smaller, so they bleed less past the edge."""
 
+EDGE_WEIGHT = 0.25
+"""Merge weight of silhouette pixels (their colour mixes in what lies behind)."""
+
 MAX_STRETCH = 1.5
 """Longest a splat may be along the slant, in footprints (longer ones streak in other views)."""
 
@@ -238,6 +241,7 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
             f"view {cam.name!r}: `object_ids` go up to {int(ids.max())} but `layer_names` has {len(layer_map) - 1} names"
         )
     layer = np.where(ids >= 0, layer_map[np.clip(ids, 0, None)], layer_map[-1])
+    edge = silhouette_pixels(depth, view.object_ids).reshape(-1)[idx]
     return _Samples(
         points=P,
         normals=N,
@@ -245,15 +249,23 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
         colors=np.clip(view.rgb.reshape(-1, 3)[idx].astype(np.float32), 0.0, 1.0),
         footprint=foot,
         stretch=(1.0 / cos).astype(np.float32),
-        weight=(c * cos / np.maximum(foot, 1e-6)).astype(np.float32),
+        weight=(c * cos / np.maximum(foot, 1e-6) * np.where(edge, EDGE_WEIGHT, 1.0)).astype(np.float32),
         conf=c,
         layer=layer,
-        edge=_edges(depth, view.object_ids).reshape(-1)[idx].astype(np.float32),
+        edge=edge.astype(np.float32),
     )
 
 
-def _edges(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) -> np.ndarray:
-    """``[H, W]`` bool: pixels with a 4-neighbour on another layer, on the sky, or at a depth jump."""
+def silhouette_pixels(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) -> np.ndarray:
+    """Pixels on silhouettes.
+
+    Args:
+        depth: ``[H, W]`` z-depth (``inf`` for sky).
+        ids: ``[H, W]`` layer ids.
+        rel: relative depth jump that counts as an edge.
+    Returns:
+        ``[H, W]`` bool: a 4-neighbour is on another layer, on the sky, or at a depth jump.
+    """
     d = np.where(np.isfinite(depth), depth, np.float32(1e9)).astype(np.float32)
     e = np.zeros(depth.shape, bool)
     for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),

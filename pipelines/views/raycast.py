@@ -23,6 +23,9 @@ from pipelines.views.shading import environment_for, shade, sky_pixels, sun_stre
 
 AlbedoFn = Callable[..., np.ndarray]
 
+_SUBPIXEL = ((-0.25, -0.25), (0.25, 0.25), (0.25, -0.25), (-0.25, 0.25))
+"""Rotated-grid-ish sub-pixel offsets (pixels) for silhouette anti-aliasing."""
+
 SMOOTH_NORMAL_COS = 0.85
 """Interpolated vertex normals are used where they stay within ~32 degrees of the face normal."""
 
@@ -51,6 +54,7 @@ class LayoutRenderer:
             defaults to ``pipelines.layout.albedo``.
         shadows: cast a shadow ray per lit hit.
         ao_samples: rays per hit for short-range ambient occlusion (0 = off).
+        edge_samples: extra sub-pixel rays (0..4) averaged on silhouette pixels (anti-aliasing).
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class LayoutRenderer:
         albedo_fn: AlbedoFn | None = None,
         shadows: bool = True,
         ao_samples: int = 0,
+        edge_samples: int = 4,
     ) -> None:
         import open3d as o3d  # lazy: heavy import
 
@@ -75,6 +80,7 @@ class LayoutRenderer:
         self.albedo_fn = albedo_fn if albedo_fn is not None else _default_albedo()
         self.shadows = bool(shadows)
         self.ao_samples = int(ao_samples)
+        self.edge_samples = int(np.clip(edge_samples, 0, len(_SUBPIXEL)))
         self.layer_names: list[str] = [g.name for g in geometry]
         if len(set(self.layer_names)) != len(self.layer_names):
             raise InputError("`geometry` has duplicate layer names; each SceneGeometry needs a unique `name`")
@@ -134,15 +140,37 @@ class LayoutRenderer:
         dirs = camera_rays(camera)  # [HW, 3] world, unit
         origin = camera.position.numpy().astype(np.float32)
         forward = camera.T_world_camera[:3, 2].numpy().astype(np.float32)
-        hits = self._cast(origin, dirs)
-        t = hits["t_hit"]
+        rgb, t, gid, nrm = self._trace(origin, dirs)
         hit = np.isfinite(t)
-        n_pix = h * w
+        depth = np.where(hit, t * (dirs @ forward), np.inf).astype(np.float32)
+        ids = np.where(hit, gid, -1).astype(np.int32)
+        if self.edge_samples:
+            rgb = self._antialias_edges(camera, origin, rgb, depth.reshape(h, w), ids.reshape(h, w))
+        return View(
+            camera=camera,
+            rgb=rgb.reshape(h, w, 3),
+            depth=depth.reshape(h, w),
+            object_ids=ids.reshape(h, w),
+            layer_names=list(self.layer_names),
+            normals=nrm.reshape(h, w, 3),
+            confidence=hit.astype(np.float32).reshape(h, w),
+            source="procedural",
+        )
 
-        rgb = np.empty((n_pix, 3), np.float32)
-        depth = np.full(n_pix, np.inf, np.float32)
-        normals = np.zeros((n_pix, 3), np.float32)
-        ids = np.full(n_pix, -1, np.int32)
+    def _trace(self, origin: np.ndarray, dirs: np.ndarray):
+        """Cast and shade rays ``dirs [M, 3]`` from ``origin [3]``.
+
+        Returns:
+            ``rgb [M, 3]``, ``t [M]`` ray distance (``inf`` on a miss), ``gid [M]`` geometry index
+            (-1 on a miss), ``normals [M, 3]`` (zero on a miss).
+        """
+        hits = self._cast(origin, dirs)
+        t = hits["t_hit"].astype(np.float32)
+        hit = np.isfinite(t)
+        n = len(dirs)
+        rgb = np.empty((n, 3), np.float32)
+        gid_all = np.full(n, -1, np.int64)
+        normals = np.zeros((n, 3), np.float32)
         rgb[~hit] = sky_pixels(self.environment, dirs[~hit])
         if hit.any():
             idx = np.nonzero(hit)[0]
@@ -160,19 +188,32 @@ class LayoutRenderer:
                 alb, nrm, th, lighting=self.lighting, sun_visible=vis, occlusion=occ,
                 ground_color=self.environment.ground_color,
             )
-            depth[idx] = th * (d @ forward)
+            gid_all[idx] = gid
             normals[idx] = nrm
-            ids[idx] = gid.astype(np.int32)
-        return View(
-            camera=camera,
-            rgb=rgb.reshape(h, w, 3),
-            depth=depth.reshape(h, w),
-            object_ids=ids.reshape(h, w),
-            layer_names=list(self.layer_names),
-            normals=normals.reshape(h, w, 3),
-            confidence=hit.astype(np.float32).reshape(h, w),
-            source="procedural",
-        )
+        return rgb, t, gid_all, normals
+
+    def _antialias_edges(self, camera: Camera, origin: np.ndarray, rgb: np.ndarray, depth: np.ndarray,
+                         ids: np.ndarray) -> np.ndarray:
+        """Average ``edge_samples`` sub-pixel rays on silhouette pixels (layer change, sky, depth jump)."""
+        from pipelines.fusion import silhouette_pixels  # lazy: fusion imports views lazily too
+
+        edge = silhouette_pixels(depth, ids).reshape(-1)
+        if not edge.any():
+            return rgb
+        idx = np.flatnonzero(edge)
+        w = camera.width
+        row, col = idx // w, idx % w
+        R = camera.T_world_camera[:3, :3].numpy().astype(np.float32)
+        acc = rgb[idx].astype(np.float32).copy()  # the centre ray counts as one sample
+        for ox, oy in _SUBPIXEL[: self.edge_samples]:
+            x = (col + 0.5 + ox - camera.cx) / camera.fx
+            y = (row + 0.5 + oy - camera.cy) / camera.fy
+            d = np.stack([x, y, np.ones_like(x)], axis=1).astype(np.float32) @ R.T
+            d /= np.linalg.norm(d, axis=1, keepdims=True)
+            acc += self._trace(origin, d)[0]
+        out = rgb.copy()
+        out[idx] = acc / (1 + min(self.edge_samples, len(_SUBPIXEL)))
+        return out
 
     # ------------------------------------------------------------------ internals
     def _cast(self, origins: np.ndarray, dirs: np.ndarray) -> dict[str, np.ndarray]:
