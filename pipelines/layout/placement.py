@@ -184,6 +184,9 @@ def _explicit_count(source: str) -> bool:
 def _plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[_Item]:
     arch = ARCHETYPES[spec.archetype]
     content_counts = {cat: int(rng.integers(lo, hi + 1)) for cat, lo, hi in arch.contents}
+    for cat, partner in rules.PAIRED.items():  # one office chair and one computer per desk
+        if cat in content_counts and partner in content_counts:
+            content_counts[cat] = content_counts[partner]
     named_cats = {o.category for o in spec.objects}
     replaced: set[str] = set()
     items: list[_Item] = []
@@ -596,6 +599,16 @@ class _Placer:
         obj = None
         if kind == "on":
             obj = self._place_on(it, size, target)
+            if obj is None:  # that one is full: any other surface of the kind, then any table-like surface
+                kinds = [target.label] + [t for t in rules.TABLE_TARGETS if t != target.label]
+                if it.category == "computer":
+                    kinds = [k for k in kinds if k in ("desk", "table", "counter")]
+                for other in (o for k in kinds for o in self.by_cat.get(k, []) if o is not target):
+                    obj = self._place_on(it, size, other, tries=15)
+                    if obj is not None:
+                        return obj
+                if OBJECTS[it.category].support == "table":
+                    return None  # a monitor is never left on the floor
         elif kind == "under":
             obj = self._place_under(it, size, target)
         elif kind in ("next_to", "in_front_of", "behind", "around", "near"):

@@ -61,6 +61,9 @@ IMPLICIT: dict[str, list[tuple[str, str, tuple[str, ...] | None]]] = {
     "barrel": [("near", "house", ("village",)), ("near", "shop", None)],
 }
 
+# Archetype contents whose count follows another's (one per desk).
+PAIRED = {"office_chair": "desk", "computer": "desk"}
+
 # Families: naming one member in the prompt replaces the archetype's other members.
 FAMILIES = {
     "tree": {"pine_tree", "oak_tree", "birch_tree", "palm_tree"},
