@@ -11,13 +11,14 @@ of :func:`marble.text.parse_prompt`); rows are L2-normalised here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import numpy as np
 
@@ -77,10 +78,32 @@ class MiniLMEmbedder:
         self.name = f"{MODEL_NAME}:{weights.stat().st_size}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Embed ``texts``; returns ``[N, 384]`` float32 unit vectors."""
-        vecs = self.model.encode(list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
-                                 show_progress_bar=False)
+        """Embed ``texts``; returns ``[N, 384]`` float32 unit vectors.
+
+        Runs on one CPU thread: prompts are a few words, so more threads only add
+        synchronisation (10x slower on a busy machine), and one thread gives the same bits on
+        every machine whatever its core count.
+        """
+        with _one_torch_thread():
+            vecs = self.model.encode(list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Run the enclosed torch work on one intra-op thread, then restore the previous setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 _DEFAULT: MiniLMEmbedder | None = None

@@ -401,6 +401,20 @@ def test_vocab_embeddings_disk_cache_roundtrip(tmp_path, monkeypatch):
     assert len(calls) == 1 and np.array_equal(first.raw, third.raw)
 
 
+def test_encoder_runs_on_one_thread_and_restores_the_setting(embedder):
+    import torch
+
+    before = torch.get_num_threads()
+    a = embedder.encode(["a conifer by the seashore"])
+    assert torch.get_num_threads() == before
+    torch.set_num_threads(max(2, before))
+    try:
+        b = embedder.encode(["a conifer by the seashore"])
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(a, b)  # same bits whatever the caller's thread count
+
+
 def test_model_is_not_loaded_at_import():
     import subprocess
     import sys
