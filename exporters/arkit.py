@@ -8,7 +8,8 @@ after every ``visionpro`` USDZ is written (and by the tests), on top of usd-core
 - it holds only ``.usdc``/``.usd``/``.usda`` layers and ``.png``/``.jpg``/``.jpeg`` images;
 - every prim type is one AR Quick Look renders (no volumes, no particle fields, no lights);
 - shaders are only ``UsdPreviewSurface``, ``UsdUVTexture``, ``UsdPrimvarReader_float2`` and
-  ``UsdTransform2d``; the stage has a default prim and upAxis ``Y``.
+  ``UsdTransform2d``; every texture they name is inside the package; the stage has a default prim
+  and upAxis ``Y``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def arkit_issues(path: str | Path) -> list[str]:
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
+            names = {i.filename for i in infos}
             if not infos:
                 return [f"{p.name}: empty package"]
             if not infos[0].filename.lower().endswith(".usdc"):
@@ -64,4 +66,8 @@ def arkit_issues(path: str | Path) -> list[str]:
             sid = UsdShade.Shader(prim).GetIdAttr().Get()
             if sid not in ALLOWED_SHADERS:
                 issues.append(f"shader {prim.GetPath()} has id {sid}, which ARKit does not support")
+            file_attr = prim.GetAttribute("inputs:file")
+            asset = file_attr.Get() if file_attr else None
+            if asset is not None and asset.path and asset.path not in names:
+                issues.append(f"texture {asset.path!r} of {prim.GetPath()} is not inside the package")
     return issues

@@ -44,7 +44,8 @@ class Profile:
         collider_min_triangles, collider_max_triangles: triangle range of the collider GLB
             (``None``: no collider). A world with fewer triangles than the minimum keeps them all.
         max_texture_size: largest texture side in pixels (``None``: no cap).
-        bake_textures: bake vertex colours into textures by default.
+        bake_textures: bake vertex colours into textures by default (xatlas charting costs tens of
+            seconds per 100k triangles, so only where the target needs textures: ARKit USDZ).
         preferred_extension: the format the target reads best.
         usdz_arkit: USDZ must follow ARKit's rules (AR Quick Look).
     """
@@ -62,7 +63,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "quest3": Profile("quest3", max_splats=1_000_000, max_triangles=750_000, collider_min_triangles=100_000,
-                      collider_max_triangles=200_000, max_texture_size=2048, bake_textures=True,
+                      collider_max_triangles=200_000, max_texture_size=2048, bake_textures=False,
                       preferred_extension=".glb"),
     "visionpro": Profile("visionpro", max_splats=750_000, max_triangles=500_000, max_texture_size=2048,
                          bake_textures=True, preferred_extension=".usdz", usdz_arkit=True),
