@@ -164,7 +164,7 @@ def test_usd_passes_usd_core_validators(world, tmp_path, ext):
 
 
 def test_visionpro_usdz_passes_validators_and_arkit_rules(world, tmp_path):
-    from pxr import Usd, UsdGeom
+    from pxr import Usd
 
     from exporters.arkit import arkit_issues
 

@@ -11,7 +11,6 @@ import struct
 
 import numpy as np
 import pytest
-import torch
 
 from exporters import export, import_file
 from exporters.samples import random_gaussians, sample_world
