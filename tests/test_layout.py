@@ -235,3 +235,34 @@ def test_lighting_follows_time_of_day_and_weather():
     assert LAYOUTS["park"].environment.lighting == day
     with pytest.raises(InputError, match="time_of_day"):
         lighting_for(spec_for("park", time_of_day="teatime"))
+
+
+def test_random_prompts_never_crash_or_overlap():
+    """Fuzz: random objects, counts and relations in every archetype keep the layout valid."""
+    from marble.layout import RELATION_KINDS
+
+    rng = np.random.default_rng(0)
+    cats = list(OBJECTS)
+    names = list(ARCHETYPES)
+    for trial in range(26):
+        arch = names[trial % len(names)]
+        objs = []
+        for _ in range(int(rng.integers(1, 4))):
+            rel = None
+            if rng.uniform() < 0.5:
+                rel = Relation(RELATION_KINDS[int(rng.integers(len(RELATION_KINDS)))], cats[int(rng.integers(len(cats)))])
+            objs.append(ObjectSpec(cats[int(rng.integers(len(cats)))], count=int(rng.integers(1, 4)), relation=rel,
+                                   source="x"))
+        layout = synthesize_layout(spec_for(arch, objs), seed=trial)
+        placed = layout.labels()
+        for o in objs:  # named things are placed (a few may not fit in a small room)
+            assert placed.count(o.category) >= min(1, o.count), (arch, o)
+        ground = [o for o in layout.objects if o.parent is None and o.label != "rug"]
+        for i, a in enumerate(ground):
+            for b in ground[i + 1:]:
+                y_overlap = min(a.position[1] + a.size[1], b.position[1] + b.size[1]) - max(a.position[1], b.position[1])
+                if y_overlap > 1e-6:
+                    assert not polys_overlap(corners(a), corners(b)), (arch, a.name, b.name)
+        for o in layout.objects:
+            if o.parent is not None:
+                assert layout.object(o.parent) is not None

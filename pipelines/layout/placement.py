@@ -215,14 +215,19 @@ def _plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[_Item]:
         if it.relation is not None and it.relation.target not in cats and it.relation.kind != "against_wall":
             items.append(_Item(it.relation.target, named=True, prominent=True))
             cats.add(it.relation.target)
-    # Objects that stand on tables need a surface.
-    needs = [it for it in items if OBJECTS[it.category].support == "table" and it.relation is None]
-    if needs and not cats & set(rules.TABLE_TARGETS):
-        surface = "desk" if any(it.category == "computer" for it in needs) else "table"
-        if not spec.indoor and surface == "table":
-            surface = "picnic_table"
-        items.append(_Item(surface))
-        cats.add(surface)
+    # Objects that stand on tables need surfaces: a desk per computer, a table per three small things.
+    needs = [it for it in items if OBJECTS[it.category].support == "table"
+             and (it.relation is None or it.relation.kind == "on")]
+    if needs:
+        n_comp = sum(1 for it in needs if it.category == "computer")
+        wanted = n_comp + math.ceil((len(needs) - n_comp) / 3)
+        have = sum(1 for it in items if it.category in rules.TABLE_TARGETS)
+        for k in range(max(0, min(wanted, 12) - have)):
+            surface = "desk" if k < n_comp else "table"
+            if not spec.indoor and surface == "table":
+                surface = "picnic_table"
+            items.append(_Item(surface))
+        cats |= {it.category for it in items}
     # Implicit relations.
     for i, it in enumerate(items):
         if it.relation is not None:
