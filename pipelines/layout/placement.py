@@ -419,6 +419,10 @@ class _Placer:
             obj = self._try(it, size, self._street_candidate, tries)
             if obj is not None:
                 return obj
+        if cat in rules.PATH_SIDE.get(self.spec.archetype, ()):
+            obj = self._try(it, size, self._path_candidate, tries)
+            if obj is not None:
+                return obj
         if it.prominent:
             obj = self._try(it, size, self._prominent_candidate, tries)
             if obj is not None:
@@ -475,6 +479,13 @@ class _Placer:
         if it.category == "fence":
             yaw = float(self.rng.integers(0, 2)) * math.pi / 2 + self._u(-0.1, 0.1)
         return (x, 0.0, z), yaw
+
+    def _path_candidate(self, it, size, attempt):
+        L = 0.6 * self.env.extent
+        side = 1.0 if self.rng.uniform() < 0.5 else -1.0
+        z = side * (WALK_HALF_WIDTH + 0.15 + size[2] / 2 + self._u(0.0, 0.5))
+        x = self._u(-L, L)
+        return (x, 0.0, z), (math.pi if side > 0 else 0.0)
 
     def _prominent_candidate(self, it, size, attempt):
         E = self.env.extent

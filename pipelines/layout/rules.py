@@ -69,6 +69,9 @@ FAMILIES = {
     "tree": {"pine_tree", "oak_tree", "birch_tree", "palm_tree"},
 }
 
+# Archetype -> categories lined up along the walk path, facing it.
+PATH_SIDE = {"park": {"bench", "street_lamp", "trash_can"}, "village": {"mailbox"}, "campsite": {"street_lamp"}}
+
 # Archetype-specific outdoor layouts.
 STREET_ARCHETYPES = {"city_street"}
 ROAD_HALF_WIDTH = 4.0  # city street: road |z| < 4, sidewalks to 6.5, buildings beyond
