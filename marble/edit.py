@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -33,137 +31,16 @@ import torch
 import trimesh
 from torch import Tensor
 
-from marble.errors import FormatError, InputError
-from marble.gaussians import Gaussians, decompose_similarity, rgb_to_sh0, sh0_to_rgb
+from marble.edit_state import (
+    EYE, check_transform, clone_selection, layer_nbytes, pack_gaussians, pack_layer, pack_selection, replace_rows,
+    scatter_rows, selection_nbytes, set_layer_order, summarize, take_rows, unpack_gaussians, unpack_layer,
+    unpack_selection,
+)
+from marble.errors import InputError
+from marble.gaussians import Gaussians, rgb_to_sh0, sh0_to_rgb
 from marble.history import Operation, register, tensor_nbytes
-from marble.layout import Layout, LayoutObject
-from marble.limits import limits
 from marble.selection import Selection, check_selection, is_whole, world_points
 from marble.world import Layer, World, _mesh_from_tensors, _mesh_to_tensors
-
-BLOCKOUT_BASE_KEY = "blockout_base"
-"""``world.extras`` key holding the layout the current layers were generated from."""
-
-_EYE = torch.eye(4, dtype=torch.float64)
-
-
-# ====================================================================== small helpers
-def _clone_selection(selection: Selection) -> Selection:
-    return {k: v.detach().to("cpu", torch.bool).clone() for k, v in selection.items()}
-
-
-def _set_order(world: World, order: list[str]) -> None:
-    """Reorder ``world``'s layers to ``order`` (the same set of names)."""
-    if world.layer_names == order:
-        return
-    layers = {layer.name: layer for layer in world.layers}
-    for name in list(world.layer_names):
-        world.remove_layer(name)
-    for name in order:
-        world.add_layer(layers[name])
-
-
-def _check_transform(T) -> Tensor:
-    T = torch.as_tensor(T, dtype=torch.float64)
-    if T.shape != (4, 4):
-        raise InputError(f"transform `T` must be a 4x4 matrix, got shape {tuple(T.shape)}")
-    if not torch.isfinite(T).all():
-        raise InputError("transform `T` contains NaN or Inf: check the offset, angle and scale you entered")
-    if (T[3] - torch.tensor([0, 0, 0, 1], dtype=torch.float64)).abs().max() > 1e-9:
-        raise InputError("transform `T` must have a last row of (0, 0, 0, 1)")
-    decompose_similarity(T)  # rotation x uniform scale, no reflection
-    return T.clone()
-
-
-def _take(g: Gaussians, idx: Tensor) -> Gaussians:
-    """Rows ``idx`` (``[M]`` int64) of every field; ``index_select`` is several times faster than ``t[idx]`` on CPU."""
-    return Gaussians(**{k: t.index_select(0, idx) for k, t in g.tensors().items()})
-
-
-def _scatter(kept: Gaussians, removed: Gaussians, mask: Tensor) -> Gaussians:
-    """Interleave ``kept`` (where ``mask`` is False) and ``removed`` (where True) back into one set."""
-    out = {}
-    k, r = kept.tensors(), removed.tensors()
-    if (kept.shN is None) != (removed.shN is None):
-        raise FormatError("edit history: deleted splats and kept splats disagree on SH bands")
-    rm_idx = mask.nonzero().squeeze(1)
-    keep_idx = (~mask).nonzero().squeeze(1)
-    for name, t in k.items():
-        full = torch.empty((mask.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
-        full.index_copy_(0, rm_idx, r[name])
-        full.index_copy_(0, keep_idx, t)
-        out[name] = full
-    return Gaussians(**out)
-
-
-def _replace_rows(g: Gaussians, idx: Tensor, **fields: Tensor) -> Gaussians:
-    """A new set equal to ``g`` except the rows ``idx`` of the given fields (out of place)."""
-    parts = g.tensors()
-    for name, rows in fields.items():
-        parts[name] = parts[name].index_put((idx,), rows.to(parts[name].dtype))
-    return Gaussians(**parts)
-
-
-def _pack_g(g: Gaussians, tensors: dict, prefix: str) -> None:
-    for k, t in g.tensors().items():
-        tensors[prefix + k] = t.detach().cpu()
-
-
-def _unpack_g(tensors: dict, prefix: str) -> Gaussians:
-    parts = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "/" not in k[len(prefix):]}
-    if "means" not in parts:
-        raise KeyError(prefix + "means")
-    return Gaussians(**parts)
-
-
-def _pack_layer(layer: Layer, tensors: dict, prefix: str) -> dict:
-    doc = {"name": layer.name, "label": layer.label, "visible": layer.visible, "meta": layer.meta,
-           "gaussians": layer.gaussians is not None, "mesh": None}
-    tensors[prefix + "transform"] = layer.transform
-    if layer.gaussians is not None:
-        _pack_g(layer.gaussians, tensors, prefix + "g/")
-    if layer.mesh is not None:
-        doc["mesh"] = _mesh_to_tensors(layer.mesh, tensors, prefix + "m/")
-    return doc
-
-
-def _unpack_layer(doc: dict, tensors: dict, prefix: str) -> Layer:
-    return Layer(
-        doc["name"], label=doc["label"], visible=doc["visible"], meta=doc["meta"],
-        gaussians=_unpack_g(tensors, prefix + "g/") if doc["gaussians"] else None,
-        mesh=None if doc["mesh"] is None else _mesh_from_tensors(doc["mesh"], tensors, prefix + "m/"),
-        transform=tensors[prefix + "transform"],
-    )
-
-
-def _layer_nbytes(layer: Layer) -> int:
-    n = 0
-    if layer.gaussians is not None:
-        n += tensor_nbytes(*layer.gaussians.tensors().values())
-    if layer.mesh is not None:
-        n += int(np.asarray(layer.mesh.vertices).nbytes + np.asarray(layer.mesh.faces).nbytes)
-    return n
-
-
-def _pack_selection(sel: Selection, tensors: dict, prefix: str) -> list[str]:
-    names = list(sel)
-    for i, name in enumerate(names):
-        tensors[f"{prefix}sel{i}"] = sel[name]
-    return names
-
-
-def _unpack_selection(names: list[str], tensors: dict, prefix: str) -> Selection:
-    return {name: tensors[f"{prefix}sel{i}"].to(torch.bool) for i, name in enumerate(names)}
-
-
-def _sel_nbytes(sel: Selection) -> int:
-    return tensor_nbytes(*sel.values())
-
-
-def _summary(sel: Selection) -> str:
-    names = list(sel)
-    text = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
-    return text or "nothing"
 
 
 # ====================================================================== delete / crop
@@ -180,7 +57,7 @@ class Delete(Operation):
     kind = "delete"
 
     def __init__(self, selection: Selection, *, keep_layers: bool = False) -> None:
-        self.selection = _clone_selection(selection)
+        self.selection = clone_selection(selection)
         self.keep_layers = bool(keep_layers)
         self._order_before: list[str] = []
         self._removed_layers: list[Layer] = []
@@ -188,7 +65,7 @@ class Delete(Operation):
 
     @property
     def description(self) -> str:
-        return f"delete ({_summary(self.selection)})"
+        return f"delete ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -205,8 +82,8 @@ class Delete(Operation):
                     continue
                 keep = (~mask).nonzero().squeeze(1)
                 g = layer.gaussians
-                removed_splats[name] = _take(g, rm)
-                new_g[name] = _take(g, keep)
+                removed_splats[name] = take_rows(g, rm)
+                new_g[name] = take_rows(g, keep)
         self._order_before = world.layer_names
         for name, g in new_g.items():
             world.layer(name).gaussians = g
@@ -217,33 +94,33 @@ class Delete(Operation):
     def undo(self, world: World) -> None:
         for name, removed in self._removed_splats.items():
             layer = world.layer(name)
-            layer.gaussians = _scatter(layer.gaussians, removed, self.selection[name].to(removed.device))
+            layer.gaussians = scatter_rows(layer.gaussians, removed, self.selection[name].to(removed.device))
         for layer in self._removed_layers:
             world.add_layer(layer)
-        _set_order(world, self._order_before)
+        set_layer_order(world, self._order_before)
 
     def nbytes(self) -> int:
-        return (_sel_nbytes(self.selection) + sum(_layer_nbytes(x) for x in self._removed_layers)
+        return (selection_nbytes(self.selection) + sum(layer_nbytes(x) for x in self._removed_layers)
                 + sum(tensor_nbytes(*g.tensors().values()) for g in self._removed_splats.values()))
 
     def to_state(self, tensors: dict, prefix: str) -> dict:
         doc = {
-            "selection": _pack_selection(self.selection, tensors, prefix),
+            "selection": pack_selection(self.selection, tensors, prefix),
             "keep_layers": self.keep_layers,
             "order_before": self._order_before,
-            "removed_layers": [_pack_layer(x, tensors, f"{prefix}rl{i}/") for i, x in enumerate(self._removed_layers)],
+            "removed_layers": [pack_layer(x, tensors, f"{prefix}rl{i}/") for i, x in enumerate(self._removed_layers)],
             "removed_splats": list(self._removed_splats),
         }
         for i, g in enumerate(self._removed_splats.values()):
-            _pack_g(g, tensors, f"{prefix}rs{i}/")
+            pack_gaussians(g, tensors, f"{prefix}rs{i}/")
         return doc
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Delete":
-        op = cls(_unpack_selection(doc["selection"], tensors, prefix), keep_layers=doc["keep_layers"])
+        op = cls(unpack_selection(doc["selection"], tensors, prefix), keep_layers=doc["keep_layers"])
         op._order_before = list(doc["order_before"])
-        op._removed_layers = [_unpack_layer(d, tensors, f"{prefix}rl{i}/") for i, d in enumerate(doc["removed_layers"])]
-        op._removed_splats = {n: _unpack_g(tensors, f"{prefix}rs{i}/") for i, n in enumerate(doc["removed_splats"])}
+        op._removed_layers = [unpack_layer(d, tensors, f"{prefix}rl{i}/") for i, d in enumerate(doc["removed_layers"])]
+        op._removed_splats = {n: unpack_gaussians(tensors, f"{prefix}rs{i}/") for i, n in enumerate(doc["removed_splats"])}
         return op
 
 
@@ -270,15 +147,15 @@ class Transform(Operation):
     kind = "transform"
 
     def __init__(self, selection: Selection, T, *, label: str = "transform") -> None:
-        self.selection = _clone_selection(selection)
-        self.T = _check_transform(T)
+        self.selection = clone_selection(selection)
+        self.T = check_transform(T)
         self.label = label
         self._old_transforms: dict[str, Tensor] = {}
         self._old_rows: dict[str, tuple[Tensor, Tensor, Tensor]] = {}
 
     @property
     def description(self) -> str:
-        return f"{self.label} ({_summary(self.selection)})"
+        return f"{self.label} ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -299,7 +176,7 @@ class Transform(Operation):
             part = g.select(idx)
             moved = part.transform(T_local)
             old_rows[name] = (part.means, part.quats, part.log_scales)
-            new_g[name] = _replace_rows(g, idx, means=moved.means, quats=moved.quats, log_scales=moved.log_scales)
+            new_g[name] = replace_rows(g, idx, means=moved.means, quats=moved.quats, log_scales=moved.log_scales)
         old_transforms = {}
         for name, T_new in new_transforms.items():
             layer = world.layer(name)
@@ -315,10 +192,10 @@ class Transform(Operation):
         for name, (means, quats, log_scales) in self._old_rows.items():
             layer = world.layer(name)
             idx = self.selection[name].nonzero().squeeze(1)
-            layer.gaussians = _replace_rows(layer.gaussians, idx, means=means, quats=quats, log_scales=log_scales)
+            layer.gaussians = replace_rows(layer.gaussians, idx, means=means, quats=quats, log_scales=log_scales)
 
     def nbytes(self) -> int:
-        return _sel_nbytes(self.selection) + sum(tensor_nbytes(*rows) for rows in self._old_rows.values())
+        return selection_nbytes(self.selection) + sum(tensor_nbytes(*rows) for rows in self._old_rows.values())
 
     def to_state(self, tensors: dict, prefix: str) -> dict:
         tensors[prefix + "T"] = self.T
@@ -327,12 +204,12 @@ class Transform(Operation):
         for i, rows in enumerate(self._old_rows.values()):
             for k, t in zip(("means", "quats", "log_scales"), rows):
                 tensors[f"{prefix}or{i}/{k}"] = t
-        return {"selection": _pack_selection(self.selection, tensors, prefix), "label": self.label,
+        return {"selection": pack_selection(self.selection, tensors, prefix), "label": self.label,
                 "old_transforms": list(self._old_transforms), "old_rows": list(self._old_rows)}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Transform":
-        op = cls(_unpack_selection(doc["selection"], tensors, prefix), tensors[prefix + "T"], label=doc["label"])
+        op = cls(unpack_selection(doc["selection"], tensors, prefix), tensors[prefix + "T"], label=doc["label"])
         op._old_transforms = {n: tensors[f"{prefix}ot{i}"] for i, n in enumerate(doc["old_transforms"])}
         op._old_rows = {
             n: tuple(tensors[f"{prefix}or{i}/{k}"] for k in ("means", "quats", "log_scales"))
@@ -414,50 +291,6 @@ def scale(world: World, selection: Selection, factor: float, *, pivot=None) -> T
 
 # ====================================================================== layer-producing edits
 @register
-class AddLayers(Operation):
-    """Add ready-made layers (compose / merge / import); undo removes them."""
-
-    kind = "add_layers"
-
-    def __init__(self, layers: list[Layer], *, label: str = "add layers") -> None:
-        names = [x.name for x in layers]
-        if len(set(names)) != len(names):
-            raise InputError(f"layer names to add must be unique, got {names}")
-        if not layers:
-            raise InputError("nothing to add: the asset or world has no layers")
-        self.layers = list(layers)
-        self.label = label
-
-    @property
-    def description(self) -> str:
-        return f"{self.label} ({', '.join(x.name for x in self.layers[:3])}{' ...' if len(self.layers) > 3 else ''})"
-
-    def apply(self, world: World) -> None:
-        clash = [x.name for x in self.layers if x.name in world]
-        if clash:
-            raise InputError(f"layers {clash} already exist: rename them first")
-        for x in self.layers:
-            if x.gaussians is not None:
-                x.gaussians.validate()
-        for x in self.layers:
-            world.add_layer(x)
-
-    def undo(self, world: World) -> None:
-        for x in self.layers:
-            world.remove_layer(x.name)
-
-    def nbytes(self) -> int:
-        return sum(_layer_nbytes(x) for x in self.layers)
-
-    def to_state(self, tensors: dict, prefix: str) -> dict:
-        return {"label": self.label, "layers": [_pack_layer(x, tensors, f"{prefix}l{i}/") for i, x in enumerate(self.layers)]}
-
-    @classmethod
-    def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "AddLayers":
-        return cls([_unpack_layer(d, tensors, f"{prefix}l{i}/") for i, d in enumerate(doc["layers"])], label=doc["label"])
-
-
-@register
 class Duplicate(Operation):
     """Copy the selection into new layers (``<name>_copy``), moved by ``T`` (default: in place).
 
@@ -467,14 +300,14 @@ class Duplicate(Operation):
     kind = "duplicate"
 
     def __init__(self, selection: Selection, *, T=None, suffix: str = "copy") -> None:
-        self.selection = _clone_selection(selection)
-        self.T = _EYE.clone() if T is None else _check_transform(T)
+        self.selection = clone_selection(selection)
+        self.T = EYE.clone() if T is None else check_transform(T)
         self.suffix = suffix
         self.created: list[str] = []
 
     @property
     def description(self) -> str:
-        return f"duplicate ({_summary(self.selection)})"
+        return f"duplicate ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -504,15 +337,15 @@ class Duplicate(Operation):
             world.remove_layer(name)
 
     def nbytes(self) -> int:
-        return _sel_nbytes(self.selection)
+        return selection_nbytes(self.selection)
 
     def to_state(self, tensors: dict, prefix: str) -> dict:
         tensors[prefix + "T"] = self.T
-        return {"selection": _pack_selection(self.selection, tensors, prefix), "suffix": self.suffix, "created": self.created}
+        return {"selection": pack_selection(self.selection, tensors, prefix), "suffix": self.suffix, "created": self.created}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Duplicate":
-        op = cls(_unpack_selection(doc["selection"], tensors, prefix), T=tensors[prefix + "T"], suffix=doc["suffix"])
+        op = cls(unpack_selection(doc["selection"], tensors, prefix), T=tensors[prefix + "T"], suffix=doc["suffix"])
         op.created = list(doc["created"])
         return op
 
@@ -530,7 +363,7 @@ class Separate(Operation):
     def __init__(self, selection: Selection, name: str, *, label: str | None = None) -> None:
         if not str(name).strip():
             raise InputError("`name` of the new layer must not be empty")
-        self.selection = _clone_selection(selection)
+        self.selection = clone_selection(selection)
         self.name = str(name).strip()
         self.label = label
         self._delete = Delete(self.selection, keep_layers=True)
@@ -557,7 +390,7 @@ class Separate(Operation):
             for n, m in srcs:
                 src = world.layer(n)
                 part = src.gaussians.select(m.nonzero().squeeze(1))
-                parts.append(part if torch.equal(src.transform, _EYE) else part.transform(src.transform))
+                parts.append(part if torch.equal(src.transform, EYE) else part.transform(src.transform))
             layer = Layer(self.name, label=self.label or self.name, gaussians=Gaussians.concat(parts),
                           meta={"separated_from": [n for n, _ in srcs]})
         self._delete.apply(world)
@@ -663,7 +496,7 @@ class Recolor(Operation):
 
     def __init__(self, selection: Selection, *, mode: str, value) -> None:
         self.M, self.const = _color_map(mode, value)
-        self.selection = _clone_selection(selection)
+        self.selection = clone_selection(selection)
         self.mode = mode
         self.value = value if isinstance(value, (int, float)) else [float(x) for x in torch.as_tensor(value).reshape(-1)]
         self._old_rows: dict[str, tuple[Tensor, Tensor | None]] = {}
@@ -671,7 +504,7 @@ class Recolor(Operation):
 
     @property
     def description(self) -> str:
-        return f"{self.mode} {self.value} ({_summary(self.selection)})"
+        return f"{self.mode} {self.value} ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -695,7 +528,7 @@ class Recolor(Operation):
                     fields = {"sh0": rgb_to_sh0(new_rgb)}
                     if new_shN is not None:
                         fields["shN"] = new_shN
-                    new_g[name] = _replace_rows(g, idx, **fields)
+                    new_g[name] = replace_rows(g, idx, **fields)
                     old_rows[name] = (sh0, shN)
             if layer.mesh is not None and is_whole(world, self.selection, name):
                 new_meshes[name] = _recolor_mesh(layer.mesh, self.M, self.const)
@@ -713,12 +546,12 @@ class Recolor(Operation):
             layer = world.layer(name)
             idx = self.selection[name].nonzero().squeeze(1)
             fields = {"sh0": sh0} if shN is None else {"sh0": sh0, "shN": shN}
-            layer.gaussians = _replace_rows(layer.gaussians, idx, **fields)
+            layer.gaussians = replace_rows(layer.gaussians, idx, **fields)
         for name, m in self._old_meshes.items():
             world.layer(name).mesh = m
 
     def nbytes(self) -> int:
-        n = _sel_nbytes(self.selection) + sum(tensor_nbytes(*r) for r in self._old_rows.values())
+        n = selection_nbytes(self.selection) + sum(tensor_nbytes(*r) for r in self._old_rows.values())
         for m in self._old_meshes.values():
             n += int(np.asarray(m.vertices).nbytes + np.asarray(m.faces).nbytes)
         return n
@@ -729,12 +562,12 @@ class Recolor(Operation):
             if shN is not None:
                 tensors[f"{prefix}or{i}/shN"] = shN
         meshes = [_mesh_to_tensors(m, tensors, f"{prefix}om{i}/") for i, m in enumerate(self._old_meshes.values())]
-        return {"selection": _pack_selection(self.selection, tensors, prefix), "mode": self.mode, "value": self.value,
+        return {"selection": pack_selection(self.selection, tensors, prefix), "mode": self.mode, "value": self.value,
                 "old_rows": list(self._old_rows), "old_meshes": list(self._old_meshes), "mesh_docs": meshes}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Recolor":
-        op = cls(_unpack_selection(doc["selection"], tensors, prefix), mode=doc["mode"], value=doc["value"])
+        op = cls(unpack_selection(doc["selection"], tensors, prefix), mode=doc["mode"], value=doc["value"])
         op._old_rows = {n: (tensors[f"{prefix}or{i}/sh0"], tensors.get(f"{prefix}or{i}/shN"))
                         for i, n in enumerate(doc["old_rows"])}
         op._old_meshes = {n: _mesh_from_tensors(d, tensors, f"{prefix}om{i}/")
@@ -756,13 +589,13 @@ class SetOpacity(Operation):
             raise InputError(f"opacity scale `value` must be a finite factor >= 0, got {value}")
         if mode not in ("set", "scale"):
             raise InputError(f"opacity `mode` must be 'set' or 'scale', got {mode!r}")
-        self.selection = _clone_selection(selection)
+        self.selection = clone_selection(selection)
         self.value, self.mode = v, mode
         self._old: dict[str, Tensor] = {}
 
     @property
     def description(self) -> str:
-        return f"opacity {self.mode} {self.value:g} ({_summary(self.selection)})"
+        return f"opacity {self.mode} {self.value:g} ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -776,7 +609,7 @@ class SetOpacity(Operation):
                 continue
             logits = layer.gaussians.opacity_logits[idx]
             op = torch.full_like(logits, self.value) if self.mode == "set" else torch.sigmoid(logits) * self.value
-            new_g[name] = _replace_rows(layer.gaussians, idx, opacity_logits=torch.logit(op.clamp(1e-6, 1 - 1e-6)))
+            new_g[name] = replace_rows(layer.gaussians, idx, opacity_logits=torch.logit(op.clamp(1e-6, 1 - 1e-6)))
             old[name] = logits
         if not new_g:
             raise InputError("opacity applies to splats; the selection holds only mesh layers")
@@ -788,20 +621,20 @@ class SetOpacity(Operation):
         for name, logits in self._old.items():
             layer = world.layer(name)
             idx = self.selection[name].nonzero().squeeze(1)
-            layer.gaussians = _replace_rows(layer.gaussians, idx, opacity_logits=logits)
+            layer.gaussians = replace_rows(layer.gaussians, idx, opacity_logits=logits)
 
     def nbytes(self) -> int:
-        return _sel_nbytes(self.selection) + tensor_nbytes(*self._old.values())
+        return selection_nbytes(self.selection) + tensor_nbytes(*self._old.values())
 
     def to_state(self, tensors: dict, prefix: str) -> dict:
         for i, t in enumerate(self._old.values()):
             tensors[f"{prefix}old{i}"] = t
-        return {"selection": _pack_selection(self.selection, tensors, prefix), "value": self.value,
+        return {"selection": pack_selection(self.selection, tensors, prefix), "value": self.value,
                 "mode": self.mode, "old": list(self._old)}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "SetOpacity":
-        op = cls(_unpack_selection(doc["selection"], tensors, prefix), doc["value"], mode=doc["mode"])
+        op = cls(unpack_selection(doc["selection"], tensors, prefix), doc["value"], mode=doc["mode"])
         op._old = {n: tensors[f"{prefix}old{i}"] for i, n in enumerate(doc["old"])}
         return op
 
@@ -929,365 +762,19 @@ def remove_floaters(world: World, **options) -> Delete:
     return Delete(sel, keep_layers=True)
 
 
-# ====================================================================== compose
-def merge(world: World, other: World, *, T=None, prefix: str = "") -> AddLayers:
-    """An :class:`AddLayers` that brings every layer of ``other`` into ``world`` at transform ``T``.
+# ====================================================================== re-exports
+# Compose and blockout edits live in their own modules; importing them here registers their
+# operation kinds (so a saved history restores) and keeps ``marble.edit`` the one place to look.
+from marble.blockout_edit import (  # noqa: E402
+    BLOCKOUT_BASE_KEY, LayoutEdit, ReplaceLayers, add_object, changed_objects, delete_object, move_object,
+    plan_regenerate, regenerate, relabel_object, resize_object,
+)
+from marble.compose import ASSET_SUFFIXES, AddLayers, import_asset, load_asset, merge  # noqa: E402
 
-    Layer names get ``prefix`` and a ``_2``, ``_3``... suffix when taken. ``other`` is not modified.
-    """
-    T = _EYE.clone() if T is None else _check_transform(T)
-    taken = set(world.layer_names)
-    layers = []
-    for src in other.layers:
-        base = f"{prefix}{src.name}"
-        name, i = base, 2
-        while name in taken:
-            name, i = f"{base}_{i}", i + 1
-        taken.add(name)
-        layers.append(Layer(
-            name, label=src.label, gaussians=None if src.gaussians is None else src.gaussians.clone(),
-            mesh=None if src.mesh is None else src.mesh.copy(), transform=T @ src.transform, visible=src.visible,
-            meta={**copy.deepcopy(src.meta), "merged_from": src.name},
-        ))
-    return AddLayers(layers, label="merge")
-
-
-_MESH_ONLY_SUFFIXES = (".gltf", ".obj", ".stl")
-ASSET_SUFFIXES = (".marble", ".ply", ".compressed.ply", ".splat", ".spz", ".glb", ".gltf", ".obj", ".stl")
-
-
-def load_asset(path: str | Path) -> World:
-    """Read a file to compose into a world: a ``.marble`` bundle, a splat or GLB file the project's
-    importers read (``exporters.import_file``: ``.ply``, ``.spz``, ``.splat``, ``.glb``...), or a
-    mesh trimesh reads (``.gltf``, ``.obj``, ``.stl``).
-
-    Raises:
-        InputError: missing file, unsupported extension, or larger than the import limit.
-        FormatError: the file cannot be parsed.
-    """
-    p = Path(path)
-    name = p.name.lower()
-    if not any(name.endswith(s) for s in ASSET_SUFFIXES):
-        raise InputError(f"cannot import {p.name!r}: supported files are {', '.join(ASSET_SUFFIXES)}")
-    if not p.is_file():
-        raise InputError(f"asset file {str(p)!r} does not exist")
-    size, cap = p.stat().st_size, limits().max_file_bytes
-    if size > cap:
-        raise InputError(f"{p.name} is {size} bytes, over the import limit of {cap} (MARBLE_MAX_FILE_BYTES)")
-    if name.endswith(".marble"):
-        return World.load(p)
-    if name.endswith(_MESH_ONLY_SUFFIXES):
-        return _load_mesh_asset(p)
-    from exporters import IMPORTERS, import_file  # lazy: marble never imports exporters at module level
-
-    if any(name.endswith(ext) for ext in IMPORTERS):
-        result = import_file(p)
-        if not isinstance(result, World):
-            raise FormatError(f"{p.name}: importer returned {type(result).__name__}, expected a World")
-        return result
-    return _load_mesh_asset(p)
-
-
-def _load_mesh_asset(p: Path) -> World:
-    try:
-        scene = trimesh.load(str(p), force="scene")
-    except Exception as exc:  # trimesh raises many types for malformed files
-        raise FormatError(f"{p.name}: not a readable mesh ({type(exc).__name__}: {exc})") from exc
-    world = World()
-    stem = p.name.split(".")[0] or "asset"
-    for node in scene.graph.nodes_geometry:
-        T, geom_name = scene.graph[node]
-        geom = scene.geometry[geom_name]
-        if not isinstance(geom, trimesh.Trimesh) or len(geom.faces) == 0:
-            continue
-        mesh = geom.copy()
-        mesh.apply_transform(T)  # baked, so the layer transform stays a similarity
-        world.add_layer(Layer(world.unique_name(f"{stem}_{node}" if len(scene.geometry) > 1 else stem),
-                              label=stem, mesh=mesh, meta={"imported_from": p.name}))
-    if not world.layers:
-        raise FormatError(f"{p.name}: holds no triangle meshes")
-    return world
-
-
-def import_asset(world: World, path: str | Path, *, T=None) -> AddLayers:
-    """An :class:`AddLayers` composing the asset at ``path`` into ``world`` at ``T``."""
-    op = merge(world, load_asset(path), T=T)
-    op.label = f"import {Path(path).name}"
-    return op
-
-
-# ====================================================================== blockout (layout) editing
-@register
-class LayoutEdit(Operation):
-    """Replace ``world.layout`` (a blockout edit); the first edit records the layout the current
-    layers were generated from under ``world.extras["blockout_base"]`` for :func:`regenerate`."""
-
-    kind = "layout_edit"
-
-    def __init__(self, new_layout: Layout, *, label: str = "edit blockout") -> None:
-        self.new = new_layout.to_dict()
-        self.label = label
-        self._old: dict | None = None
-        self._had_base = True
-
-    @property
-    def description(self) -> str:
-        return self.label
-
-    def apply(self, world: World) -> None:
-        if world.layout is None:
-            raise InputError("this world has no blockout layout to edit")
-        self._old = world.layout.to_dict()
-        self._had_base = BLOCKOUT_BASE_KEY in world.extras
-        if not self._had_base:
-            world.extras[BLOCKOUT_BASE_KEY] = self._old
-        world.layout = Layout.from_dict(self.new)
-
-    def undo(self, world: World) -> None:
-        world.layout = Layout.from_dict(self._old)
-        if not self._had_base:
-            world.extras.pop(BLOCKOUT_BASE_KEY, None)
-
-    def to_state(self, tensors: dict, prefix: str) -> dict:
-        return {"new": self.new, "label": self.label, "old": self._old, "had_base": self._had_base}
-
-    @classmethod
-    def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "LayoutEdit":
-        op = cls(Layout.from_dict(doc["new"]), label=doc["label"])
-        op._old, op._had_base = doc["old"], bool(doc["had_base"])
-        return op
-
-
-def _layout_of(world: World) -> Layout:
-    if world.layout is None:
-        raise InputError("this world has no blockout layout to edit (it was not generated from one)")
-    return Layout.from_dict(world.layout.to_dict())
-
-
-def _size3(size, name: str = "size") -> tuple[float, float, float]:
-    s = [float(x) for x in size]
-    if len(s) != 3 or not all(math.isfinite(x) and 0 < x <= 1000 for x in s):
-        raise InputError(f"`{name}` must be 3 positive sizes in metres (<= 1000), got {list(size)}")
-    return (s[0], s[1], s[2])
-
-
-def _pos3(position, name: str = "position") -> tuple[float, float, float]:
-    p = [float(x) for x in position]
-    if len(p) != 3 or not all(math.isfinite(x) and abs(x) <= 1e5 for x in p):
-        raise InputError(f"`{name}` must be 3 finite coordinates in metres, got {list(position)}")
-    return (p[0], p[1], p[2])
-
-
-def add_object(world: World, label: str, position, size=None, *, yaw_deg: float = 0.0, name: str | None = None,
-               material: str | None = None, color=None) -> LayoutEdit:
-    """Add a labelled box to the blockout (defaults for size, material and colour from the vocabulary)."""
-    from marble.vocab import OBJECTS
-
-    label = str(label).strip().lower()
-    if not label:
-        raise InputError("`label` of the new object must not be empty")
-    layout = _layout_of(world)
-    cat = OBJECTS.get(label)
-    if size is None:
-        if cat is None:
-            raise InputError(f"give a `size` for {label!r} (it is not a known category)")
-        size = tuple((a + b) / 2 for a, b in zip(cat.size_min, cat.size_max))
-    names = {o.name for o in layout.objects} | set(world.layer_names)
-    if name is None:
-        i = 1
-        while f"{label}_{i}" in names:
-            i += 1
-        name = f"{label}_{i}"
-    elif name in names:
-        raise InputError(f"an object or layer named {name!r} already exists: choose another `name`")
-    if not math.isfinite(float(yaw_deg)):
-        raise InputError(f"`yaw_deg` must be finite, got {yaw_deg}")
-    obj = LayoutObject(
-        name=name, label=label, position=_pos3(position), size=_size3(size), yaw=math.radians(float(yaw_deg)),
-        material=material or (cat.material if cat else "plaster"),
-        color=tuple(float(c) for c in (color if color is not None else (cat.color if cat else (0.6, 0.6, 0.6)))),
-        variant=len(layout.objects),
-    )
-    layout.objects.append(obj)
-    return LayoutEdit(layout, label=f"add {name}")
-
-
-def _edit_object(world: World, name: str, description: str, **changes) -> LayoutEdit:
-    layout = _layout_of(world)
-    try:
-        obj = layout.object(name)
-    except KeyError:
-        raise InputError(
-            f"no blockout object named {name!r}; objects are: {', '.join(o.name for o in layout.objects) or '(none)'}"
-        ) from None
-    for k, v in changes.items():
-        setattr(obj, k, v)
-    return LayoutEdit(layout, label=description)
-
-
-def move_object(world: World, name: str, *, position=None, yaw_deg: float | None = None) -> LayoutEdit:
-    """Move (and/or turn) a blockout object."""
-    changes = {}
-    if position is not None:
-        changes["position"] = _pos3(position)
-    if yaw_deg is not None:
-        if not math.isfinite(float(yaw_deg)):
-            raise InputError(f"`yaw_deg` must be finite, got {yaw_deg}")
-        changes["yaw"] = math.radians(float(yaw_deg))
-    if not changes:
-        raise InputError("give a new `position` or `yaw_deg`")
-    return _edit_object(world, name, f"move {name}", **changes)
-
-
-def resize_object(world: World, name: str, size) -> LayoutEdit:
-    """Resize a blockout object's box (metres)."""
-    return _edit_object(world, name, f"resize {name}", size=_size3(size))
-
-
-def relabel_object(world: World, name: str, label: str) -> LayoutEdit:
-    """Change what a blockout box is (e.g. ``"table"`` -> ``"desk"``)."""
-    label = str(label).strip().lower()
-    if not label:
-        raise InputError("`label` must not be empty")
-    return _edit_object(world, name, f"relabel {name} -> {label}", label=label)
-
-
-def delete_object(world: World, name: str) -> LayoutEdit:
-    """Remove a box from the blockout (its layer goes on the next :func:`regenerate`)."""
-    layout = _layout_of(world)
-    if name not in {o.name for o in layout.objects}:
-        raise InputError(f"no blockout object named {name!r}")
-    layout.objects = [o for o in layout.objects if o.name != name]
-    return LayoutEdit(layout, label=f"delete {name}")
-
-
-def changed_objects(world: World) -> tuple[set[str], set[str], bool]:
-    """What the blockout edits changed since the layers were generated.
-
-    Returns:
-        ``(changed_or_added, removed, environment_changed)``: object names.
-    """
-    cur = _layout_of(world)
-    base = Layout.from_dict(world.extras.get(BLOCKOUT_BASE_KEY) or cur.to_dict())
-    b = {o.name: asdict(o) for o in base.objects}
-    c = {o.name: asdict(o) for o in cur.objects}
-    changed = {n for n, d in c.items() if b.get(n) != d}
-    return changed, set(b) - set(c), asdict(base.environment) != asdict(cur.environment)
-
-
-@register
-class ReplaceLayers(Operation):
-    """Swap a set of layers for another and set a new layer order (used by :func:`regenerate`)."""
-
-    kind = "replace_layers"
-
-    def __init__(self, *, removed: list[Layer], added: list[Layer], order_before: list[str], order_after: list[str],
-                 base_before: dict | None, base_after: dict | None, label: str = "regenerate") -> None:
-        self.removed, self.added = removed, added
-        self.order_before, self.order_after = order_before, order_after
-        self.base_before, self.base_after = base_before, base_after
-        self.label = label
-
-    @property
-    def description(self) -> str:
-        return f"{self.label} ({len(self.added)} layers rebuilt)"
-
-    def _swap(self, world: World, out: list[Layer], inn: list[Layer], order: list[str], base: dict | None) -> None:
-        for x in out:
-            world.remove_layer(x.name)
-        for x in inn:
-            world.add_layer(x)
-        _set_order(world, order)
-        if base is None:
-            world.extras.pop(BLOCKOUT_BASE_KEY, None)
-        else:
-            world.extras[BLOCKOUT_BASE_KEY] = base
-
-    def apply(self, world: World) -> None:
-        missing = [x.name for x in self.removed if x.name not in world]
-        if missing:
-            raise InputError(f"layers {missing} are gone: regenerate again")
-        self._swap(world, self.removed, self.added, self.order_after, self.base_after)
-
-    def undo(self, world: World) -> None:
-        self._swap(world, self.added, self.removed, self.order_before, self.base_before)
-
-    def nbytes(self) -> int:
-        return sum(_layer_nbytes(x) for x in self.removed) + sum(_layer_nbytes(x) for x in self.added)
-
-    def to_state(self, tensors: dict, prefix: str) -> dict:
-        return {
-            "removed": [_pack_layer(x, tensors, f"{prefix}r{i}/") for i, x in enumerate(self.removed)],
-            "added": [_pack_layer(x, tensors, f"{prefix}a{i}/") for i, x in enumerate(self.added)],
-            "order_before": self.order_before, "order_after": self.order_after,
-            "base_before": self.base_before, "base_after": self.base_after, "label": self.label,
-        }
-
-    @classmethod
-    def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "ReplaceLayers":
-        return cls(
-            removed=[_unpack_layer(d, tensors, f"{prefix}r{i}/") for i, d in enumerate(doc["removed"])],
-            added=[_unpack_layer(d, tensors, f"{prefix}a{i}/") for i, d in enumerate(doc["added"])],
-            order_before=list(doc["order_before"]), order_after=list(doc["order_after"]),
-            base_before=doc["base_before"], base_after=doc["base_after"], label=doc["label"],
-        )
-
-
-def plan_regenerate(world: World, fresh: World) -> ReplaceLayers:
-    """Merge a world freshly generated from ``world.layout`` into ``world``, keeping untouched layers.
-
-    Layers of blockout objects that were not edited (and the ground/sky/walls, unless the
-    environment changed) keep their current data, including any splat edits; edited or added
-    objects take the fresh layers; deleted objects' layers go; layers the user made (imports,
-    separations, duplicates) stay.
-    """
-    changed, removed_objs, env_changed = changed_objects(world)
-    cur_objs = {o.name for o in world.layout.objects}
-    base = world.extras.get(BLOCKOUT_BASE_KEY) or world.layout.to_dict()
-    layout_names = cur_objs | removed_objs | {o["name"] for o in base.get("objects", [])}
-    fresh_names = set(fresh.layer_names)
-    order_after: list[str] = []
-    removed: list[Layer] = []
-    added: list[Layer] = []
-    for layer in fresh.layers:
-        old = world.layer(layer.name) if layer.name in world else None
-        is_object = layer.name in layout_names
-        keep_old = old is not None and (
-            (is_object and layer.name not in changed) or (not is_object and not env_changed)
-        )
-        if keep_old:
-            order_after.append(old.name)
-        else:
-            if old is not None:
-                removed.append(old)
-            added.append(layer)
-            order_after.append(layer.name)
-    for old in world.layers:
-        if old.name in fresh_names:
-            continue
-        if old.name in layout_names:
-            removed.append(old)  # its object was deleted or no longer produces a layer
-        else:
-            order_after.append(old.name)  # a user layer: keep it
-    return ReplaceLayers(
-        removed=removed, added=added, order_before=world.layer_names, order_after=order_after,
-        base_before=world.extras.get(BLOCKOUT_BASE_KEY), base_after=world.layout.to_dict(),
-    )
-
-
-def regenerate(world: World, *, seed: int | None = None, preset: str = "draft", progress=None, **options) -> ReplaceLayers:
-    """Generate a world from the edited ``world.layout`` and plan the merge (apply it with a History).
-
-    Args:
-        seed: generation seed (default: the seed the world was made with, else 0).
-        preset: quality preset of the regenerated layers.
-        **options: passed to :func:`pipelines.generate_world` (``device=``, ``models=``...).
-    """
-    from pipelines import generate_world  # lazy: marble never imports pipelines at module level
-
-    _layout_of(world)
-    if seed is None:
-        seed = int(world.provenance.seed or 0)
-    fresh = generate_world(None, layout=Layout.from_dict(world.layout.to_dict()), seed=seed, preset=preset,
-                           progress=progress, **options)
-    return plan_regenerate(world, fresh)
+__all__ = [
+    "ASSET_SUFFIXES", "AddLayers", "BLOCKOUT_BASE_KEY", "COLOR_MODES", "Delete", "Duplicate", "LayoutEdit",
+    "Recolor", "RenameLayer", "ReplaceLayers", "Separate", "SetLayer", "SetOpacity", "Transform", "add_object",
+    "axis_angle_matrix", "changed_objects", "crop", "delete_object", "import_asset", "load_asset", "merge",
+    "move_object", "plan_regenerate", "regenerate", "relabel_object", "remove_floaters", "resize_object", "rotate",
+    "scale", "select_floaters", "selection_center", "translate",
+]

@@ -49,7 +49,7 @@ STEP = st.tuples(st.sampled_from(["delete", "move", "rotate", "scale", "color", 
                  BOX, st.floats(-1, 1, allow_nan=False))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(STEP, min_size=1, max_size=5))
 def test_undo_all_restores_and_redo_all_replays(steps):
     world = small_world(sh_degree=1)
@@ -71,7 +71,7 @@ def test_undo_all_restores_and_redo_all_replays(steps):
         assert world.equal(snap)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(a=st.floats(-2, 2, allow_nan=False), b=st.floats(-2, 2, allow_nan=False),
        ang1=st.floats(-180, 180, allow_nan=False), ang2=st.floats(-180, 180, allow_nan=False))
 def test_transforms_compose(a, b, ang1, ang2):

@@ -1,0 +1,135 @@
+"""Shared plumbing of the edit operations: row gathers/scatters, transform checks, layer order,
+and packing layers, splats and selections into a saved history (``marble.history``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from marble.errors import FormatError, InputError
+from marble.gaussians import Gaussians, decompose_similarity
+from marble.history import tensor_nbytes
+from marble.selection import Selection
+from marble.world import Layer, World, _mesh_from_tensors, _mesh_to_tensors
+
+EYE = torch.eye(4, dtype=torch.float64)
+"""The identity ``[4, 4]`` float64 transform."""
+
+
+def clone_selection(selection: Selection) -> Selection:
+    return {k: v.detach().to("cpu", torch.bool).clone() for k, v in selection.items()}
+
+
+def set_layer_order(world: World, order: list[str]) -> None:
+    """Reorder ``world``'s layers to ``order`` (the same set of names)."""
+    if world.layer_names == order:
+        return
+    layers = {layer.name: layer for layer in world.layers}
+    for name in list(world.layer_names):
+        world.remove_layer(name)
+    for name in order:
+        world.add_layer(layers[name])
+
+
+def check_transform(T) -> Tensor:
+    T = torch.as_tensor(T, dtype=torch.float64)
+    if T.shape != (4, 4):
+        raise InputError(f"transform `T` must be a 4x4 matrix, got shape {tuple(T.shape)}")
+    if not torch.isfinite(T).all():
+        raise InputError("transform `T` contains NaN or Inf: check the offset, angle and scale you entered")
+    if (T[3] - torch.tensor([0, 0, 0, 1], dtype=torch.float64)).abs().max() > 1e-9:
+        raise InputError("transform `T` must have a last row of (0, 0, 0, 1)")
+    decompose_similarity(T)  # rotation x uniform scale, no reflection
+    return T.clone()
+
+
+def take_rows(g: Gaussians, idx: Tensor) -> Gaussians:
+    """Rows ``idx`` (``[M]`` int64) of every field; ``index_select`` is several times faster than ``t[idx]`` on CPU."""
+    return Gaussians(**{k: t.index_select(0, idx) for k, t in g.tensors().items()})
+
+
+def scatter_rows(kept: Gaussians, removed: Gaussians, mask: Tensor) -> Gaussians:
+    """Interleave ``kept`` (where ``mask`` is False) and ``removed`` (where True) back into one set."""
+    out = {}
+    k, r = kept.tensors(), removed.tensors()
+    if (kept.shN is None) != (removed.shN is None):
+        raise FormatError("edit history: deleted splats and kept splats disagree on SH bands")
+    rm_idx = mask.nonzero().squeeze(1)
+    keep_idx = (~mask).nonzero().squeeze(1)
+    for name, t in k.items():
+        full = torch.empty((mask.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
+        full.index_copy_(0, rm_idx, r[name])
+        full.index_copy_(0, keep_idx, t)
+        out[name] = full
+    return Gaussians(**out)
+
+
+def replace_rows(g: Gaussians, idx: Tensor, **fields: Tensor) -> Gaussians:
+    """A new set equal to ``g`` except the rows ``idx`` of the given fields (out of place)."""
+    parts = g.tensors()
+    for name, rows in fields.items():
+        parts[name] = parts[name].index_put((idx,), rows.to(parts[name].dtype))
+    return Gaussians(**parts)
+
+
+def pack_gaussians(g: Gaussians, tensors: dict, prefix: str) -> None:
+    for k, t in g.tensors().items():
+        tensors[prefix + k] = t.detach().cpu()
+
+
+def unpack_gaussians(tensors: dict, prefix: str) -> Gaussians:
+    parts = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "/" not in k[len(prefix):]}
+    if "means" not in parts:
+        raise KeyError(prefix + "means")
+    return Gaussians(**parts)
+
+
+def pack_layer(layer: Layer, tensors: dict, prefix: str) -> dict:
+    doc = {"name": layer.name, "label": layer.label, "visible": layer.visible, "meta": layer.meta,
+           "gaussians": layer.gaussians is not None, "mesh": None}
+    tensors[prefix + "transform"] = layer.transform
+    if layer.gaussians is not None:
+        pack_gaussians(layer.gaussians, tensors, prefix + "g/")
+    if layer.mesh is not None:
+        doc["mesh"] = _mesh_to_tensors(layer.mesh, tensors, prefix + "m/")
+    return doc
+
+
+def unpack_layer(doc: dict, tensors: dict, prefix: str) -> Layer:
+    return Layer(
+        doc["name"], label=doc["label"], visible=doc["visible"], meta=doc["meta"],
+        gaussians=unpack_gaussians(tensors, prefix + "g/") if doc["gaussians"] else None,
+        mesh=None if doc["mesh"] is None else _mesh_from_tensors(doc["mesh"], tensors, prefix + "m/"),
+        transform=tensors[prefix + "transform"],
+    )
+
+
+def layer_nbytes(layer: Layer) -> int:
+    n = 0
+    if layer.gaussians is not None:
+        n += tensor_nbytes(*layer.gaussians.tensors().values())
+    if layer.mesh is not None:
+        n += int(np.asarray(layer.mesh.vertices).nbytes + np.asarray(layer.mesh.faces).nbytes)
+    return n
+
+
+def pack_selection(sel: Selection, tensors: dict, prefix: str) -> list[str]:
+    names = list(sel)
+    for i, name in enumerate(names):
+        tensors[f"{prefix}sel{i}"] = sel[name]
+    return names
+
+
+def unpack_selection(names: list[str], tensors: dict, prefix: str) -> Selection:
+    return {name: tensors[f"{prefix}sel{i}"].to(torch.bool) for i, name in enumerate(names)}
+
+
+def selection_nbytes(sel: Selection) -> int:
+    return tensor_nbytes(*sel.values())
+
+
+def summarize(sel: Selection) -> str:
+    names = list(sel)
+    text = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    return text or "nothing"
