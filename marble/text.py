@@ -546,14 +546,19 @@ class _Assembler:
 
 
 def _choose_archetype(asm: _Assembler, text: str, embedder) -> tuple[str, float]:
+    """The named place (indoor first, then first named; weak/compound mentions only if nothing else), else inferred.
+
+    Returns ``(archetype key, score)``: 1.0 for a listed place word, the similarity for an unseen
+    one, halved for a weak mention ("a road", "a kitchen table").
+    """
     strong = [a for a in asm.archetypes if a[1] >= 1.0] or asm.archetypes
     if strong:
         indoor = [a for a in strong if ARCHETYPES[a[0]].indoor]
         if indoor and asm.outdoor_hints == 0:
-            key, _, score, _ = indoor[0]
+            key, strength, score, _ = indoor[0]
         else:
-            key, _, score, _ = strong[0]
-        return key, round(float(score), 4)
+            key, strength, score, _ = strong[0]
+        return key, round(float(score) * min(1.0, strength), 4)
     return _infer_archetype(asm, text, embedder)
 
 

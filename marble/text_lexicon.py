@@ -101,7 +101,7 @@ standing sitting lying sits stands lies located situated placed set surrounded f
 nestled tucked perched scattered dotted lined leading going walking running flowing stretching spread
 is are was were be there here where which who whom what when how why
 lit love adventure journey story dream memory magic color colour colours colors shape sound time life feeling
-mood vibe atmosphere style theme idea concept art artwork illustration painting_style
+mood vibe atmosphere style theme idea concept art artwork illustration
 window windows door doors roof roofs wall walls floor floors ceiling stairs staircase steps path paths
 one ones other others another same different own near far away nearby
 """.split())
