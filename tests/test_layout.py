@@ -266,3 +266,14 @@ def test_random_prompts_never_crash_or_overlap():
         for o in layout.objects:
             if o.parent is not None:
                 assert layout.object(o.parent) is not None
+
+
+def test_prompt_can_set_floor_ground_and_wall_materials():
+    spec = SceneSpec(prompt="a living room with a marble floor and blue walls", archetype="living_room", indoor=True)
+    env = synthesize_layout(spec, seed=0).environment
+    assert env.ground_material == "tile" and env.wall_color == (0.15, 0.3, 0.75)
+    spec = SceneSpec(prompt="a kitchen with red brick walls", archetype="kitchen", indoor=True)
+    env = synthesize_layout(spec, seed=0).environment
+    assert env.wall_material == "brick" and env.ground_material == "tile"
+    spec = SceneSpec(prompt="a forest on sandy ground", archetype="forest", indoor=False)
+    assert synthesize_layout(spec, seed=0).environment.ground_material == "sand"

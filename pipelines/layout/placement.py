@@ -26,7 +26,7 @@ import numpy as np
 from marble.errors import InputError
 from marble.layout import RELATION_KINDS, Layout, LayoutEnvironment, LayoutObject, Relation, SceneSpec
 from marble.presets import Preset
-from marble.vocab import ARCHETYPES, MATERIALS, OBJECTS
+from marble.vocab import ARCHETYPES, COLORS, MATERIALS, OBJECTS
 from pipelines.layout import rules
 from pipelines.layout.collision import Box, boxes_overlap, circle_overlaps, inside_rect
 from pipelines.layout.lighting import lighting_for
@@ -243,6 +243,34 @@ def _plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[_Item]:
     return items
 
 
+_GROUND_NOUNS = ("ground", "floor", "floors", "flooring", "terrain", "field", "soil", "path", "paths")
+_WALL_NOUNS = ("wall", "walls")
+
+
+def _surface_words(prompt: str) -> dict:
+    """Materials and colours the prompt gives the ground/floor or the walls ("a marble floor",
+    "on sandy ground", "blue walls", "brick walls"). Returns keys ground/wall (+ _color)."""
+    words = [w.strip(".,;:!?()\"'") for w in prompt.lower().replace("-", " ").split()]
+    out: dict = {}
+    mat_words = {w: m.key for m in MATERIALS.values() for w in m.words if " " not in w}
+    for i, w in enumerate(words):
+        target = "ground" if w in _GROUND_NOUNS else "wall" if w in _WALL_NOUNS else None
+        if target is None:
+            continue
+        for j in range(i - 1, max(-1, i - 4), -1):  # up to three words before the noun
+            prev = words[j]
+            if prev in mat_words and target not in out:
+                out[target] = mat_words[prev]
+            two = f"{words[j - 1]} {prev}" if j > 0 else None
+            if two in COLORS and f"{target}_color" not in out:
+                out[f"{target}_color"] = COLORS[two]
+            elif prev in COLORS and f"{target}_color" not in out:
+                out[f"{target}_color"] = COLORS[prev]
+            if prev in ("and", "with", "of", "on", "in", "a", "the"):
+                break
+    return out
+
+
 def _sample_size(cat: str, rng: np.random.Generator) -> tuple[float, float, float]:
     c = OBJECTS[cat]
     t = float(rng.uniform())
@@ -259,6 +287,9 @@ def _environment(spec: SceneSpec, items: list[_Item], rng: np.random.Generator) 
     ground = arch.ground_material
     if not indoor and spec.weather == "snow" and ground in ("grass", "dirt", "sand"):
         ground = "snow"
+    said = _surface_words(spec.prompt or "")
+    ground = said.get("ground", ground)
+    wall = said.get("wall", arch.wall_material or "plaster")
     lighting = lighting_for(replace(spec, indoor=indoor))
     if indoor:
         a = float(rng.uniform(0.88, 1.14))
@@ -271,15 +302,16 @@ def _environment(spec: SceneSpec, items: list[_Item], rng: np.random.Generator) 
             W, D = W * g, D * g
         W, D = round(W, 3), round(D, 3)
         return LayoutEnvironment(archetype=arch.key, indoor=True, extent=max(W, D) / 2, ground_material=ground,
-                                 room_size=(W, float(arch.room_height), D), wall_material=arch.wall_material or "plaster",
-                                 lighting=lighting)
+                                 ground_color=said.get("ground_color"), room_size=(W, float(arch.room_height), D),
+                                 wall_material=wall, wall_color=said.get("wall_color"), lighting=lighting)
     E = float(arch.extent)
     area = sum(OBJECTS[it.category].size_max[0] * OBJECTS[it.category].size_max[2] for it in items
                if it.category not in rules.BACKDROP)
     if area > 0.22 * (2 * E) ** 2:
         E = round(math.sqrt(area / 0.22) / 2, 3)
-    return LayoutEnvironment(archetype=arch.key, indoor=False, extent=E, ground_material=ground, room_size=None,
-                             wall_material=arch.wall_material or "plaster", lighting=lighting)
+    return LayoutEnvironment(archetype=arch.key, indoor=False, extent=E, ground_material=ground,
+                             ground_color=said.get("ground_color"), room_size=None, wall_material=wall,
+                             lighting=lighting)
 
 
 # ----------------------------------------------------------------------------- the placer
