@@ -85,7 +85,11 @@ class RayRunner:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         if self.address in ("auto", "", None):
             if self.num_cpus:
-                kwargs["num_cpus"] = self.num_cpus
+                try:  # starts a local instance of this size, unless a running cluster is found
+                    ray.init(num_cpus=self.num_cpus, **kwargs)
+                    return True
+                except ValueError:  # found a running cluster: its size is its own
+                    pass
             ray.init(**kwargs)
         else:
             try:
