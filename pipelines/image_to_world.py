@@ -267,14 +267,22 @@ class ImageToWorldPipeline:
         fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=progress)
         timings["fusion"] = time.perf_counter() - t0
         mesh_dict = {}
+        skipped: list[str] = []
         if meshes:
             t0 = time.perf_counter()
-            mesh_dict = tsdf_meshes(views, voxel_size=max(2 * preset.voxel_size, 0.05), max_depth=60.0)
+            for name in views[0].layer_names:
+                try:  # per layer: a layer open3d cannot integrate (too few pixels) must not cost the others
+                    mesh_dict.update((k, _canonical_mesh(m)) for k, m in tsdf_meshes(views, voxel_size=max(2 * preset.voxel_size, 0.05), max_depth=60.0,
+                                                 layers=[name]).items())
+                except RuntimeError:
+                    skipped.append(name)
             timings["meshes"] = time.perf_counter() - t0
         labels = {name: ("ground" if name == "ground" else "segment") for name in views[0].layer_names}
         world = assemble_world(fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(meshes=mesh_dict, labels=labels),
                                environment=environment, cameras=[v.camera for v in views], seed=seed)
         stats = {k: v for k, v in fused.stats.items() if isinstance(v, (int, float, str))}
+        if skipped:
+            stats["meshes_skipped"] = ",".join(skipped)
         return world, stats
 
 
@@ -284,3 +292,24 @@ def _image_label(image) -> str:
     if isinstance(image, (str, os.PathLike)):
         return os.path.basename(str(image))
     return type(image).__name__
+
+
+def _canonical_mesh(mesh):
+    """The same mesh with vertices in lexicographic order and faces sorted (winding kept).
+
+    open3d's voxel hash map returns vertices in a thread-dependent order; sorting makes the
+    world bit-identical from run to run.
+    """
+    import trimesh
+
+    v = np.asarray(mesh.vertices)
+    order = np.lexsort(v.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    f = rank[np.asarray(mesh.faces)]
+    roll = np.argmin(f, axis=1)  # rotate each face so its smallest index comes first
+    idx = (np.arange(3)[None, :] + roll[:, None]) % 3
+    f = np.take_along_axis(f, idx, axis=1)
+    f = f[np.lexsort(f.T[::-1])]
+    colors = mesh.visual.vertex_colors[order] if mesh.visual.kind == "vertex" else None
+    return trimesh.Trimesh(vertices=v[order], faces=f, vertex_colors=colors, process=False)
