@@ -213,12 +213,27 @@ def _sh_dim(degree: int) -> int:
     return (degree + 1) ** 2 - 1
 
 
-def decode_spz(path: str | Path, data: bytes) -> Gaussians:
-    """Splats (world frame) from SPZ bytes (versions 2 and 3).
+def _check_header(path, magic: int, version: int, n: int, degree: int, versions) -> None:
+    name = Path(path).name
+    if magic != MAGIC:
+        raise FormatError(f"{name}: bad magic 0x{magic:08x} (expected NGSP)")
+    if version not in versions:
+        raise FormatError(f"{name}: SPZ version {version} is not supported (2, 3 or 4)")
+    if degree > 3:
+        raise FormatError(f"{name}: SH degree {degree} is invalid (0..3)")
+    check_count(path, n)
 
-    Raises:
-        FormatError: not gzip, bad magic/version, counts that do not match the data, NaN.
-    """
+
+def _plane_sizes(n: int, degree: int, rot_bytes: int) -> list[int]:
+    """Byte sizes of the positions, alphas, colours, scales, rotations (and SH) planes."""
+    sizes = [9 * n, n, 3 * n, 3 * n, rot_bytes * n]
+    if degree:
+        sizes.append(3 * _sh_dim(degree) * n)
+    return sizes
+
+
+def _read_gzip(path, data: bytes) -> tuple[int, int, int, int, bytes]:
+    """Versions 1-3: one gzip stream holding header and planes."""
     name = Path(path).name
     d = zlib.decompressobj(47)  # 47: gzip or zlib header, auto-detected
     try:
@@ -226,18 +241,11 @@ def decode_spz(path: str | Path, data: bytes) -> Gaussians:
     except zlib.error as exc:
         raise FormatError(f"{name}: not a gzip stream ({exc}); is this an .spz file?") from exc
     require_bytes(path, len(head), HEADER.size, "SPZ header")
-    magic, version, n, degree, frac, flags, _ = HEADER.unpack(head)
-    if magic != MAGIC:
-        raise FormatError(f"{name}: bad magic 0x{magic:08x} (expected NGSP)")
-    if version not in (2, 3):
-        raise FormatError(f"{name}: SPZ version {version} is not supported (2 or 3)")
-    if degree > 3:
-        raise FormatError(f"{name}: SH degree {degree} is invalid (0..3)")
-    check_count(path, n)
-    k = _sh_dim(degree)
+    magic, version, n, degree, frac, _flags, _ = HEADER.unpack(head)
+    _check_header(path, magic, version, n, degree, (2, 3))
     rot_bytes = 4 if version == 3 else 3
-    need = n * (9 + 1 + 3 + 3 + rot_bytes + 3 * k)
-    # A gzip stream expands at most ~1032x: refuse counts the input cannot possibly hold.
+    need = sum(_plane_sizes(n, degree, rot_bytes))
+    # A deflate stream expands at most ~1032x: refuse counts the input cannot possibly hold.
     if need > 1100 * len(data) + 1024:
         raise FormatError(f"{name}: header claims {n} splats but the file is only {len(data)} bytes")
     try:
@@ -247,6 +255,59 @@ def decode_spz(path: str | Path, data: bytes) -> Gaussians:
     except zlib.error as exc:
         raise FormatError(f"{name}: corrupt gzip data ({exc})") from exc
     require_bytes(path, len(body), need, f"{n} splats")
+    return n, degree, frac, rot_bytes, body
+
+
+V4_TOC_ENTRY = struct.Struct("<QQ")  # compressed size, uncompressed size
+
+
+def _read_v4(path, data: bytes) -> tuple[int, int, int, int, bytes]:
+    """Version 4: a plain 16-byte header (byte 15: number of planes), a u32 table offset, then one
+    ``(compressed, uncompressed)`` u64 pair per plane and the zstd-compressed planes in order."""
+    name = Path(path).name
+    require_bytes(path, len(data), HEADER.size + 4, "SPZ v4 header")
+    magic, version, n, degree, frac, flags, planes = HEADER.unpack(data[: HEADER.size])
+    _check_header(path, magic, version, n, degree, (4,))
+    if flags & ~0x1:
+        raise FormatError(f"{name}: SPZ v4 flags 0x{flags:02x} (extensions) are not supported")
+    sizes = _plane_sizes(n, degree, 4)
+    if planes != len(sizes):
+        raise FormatError(f"{name}: {planes} data planes, expected {len(sizes)} for SH degree {degree}")
+    toc = int.from_bytes(data[HEADER.size : HEADER.size + 4], "little")
+    require_bytes(path, len(data) - toc, V4_TOC_ENTRY.size * planes, "SPZ v4 plane table")
+    try:
+        import zstandard
+    except ImportError as exc:
+        raise FormatError(f"{name}: SPZ version 4 needs the `zstandard` package (pip install zstandard)") from exc
+    offset = toc + V4_TOC_ENTRY.size * planes
+    out = []
+    dctx = zstandard.ZstdDecompressor()
+    for i, expected in enumerate(sizes):
+        csize, usize = V4_TOC_ENTRY.unpack_from(data, toc + V4_TOC_ENTRY.size * i)
+        if usize != expected:
+            raise FormatError(f"{name}: plane {i} holds {usize} bytes but {n} splats need {expected}")
+        require_bytes(path, len(data) - offset, csize, f"plane {i}")
+        try:
+            plane = dctx.decompress(data[offset : offset + csize], max_output_size=expected)
+        except zstandard.ZstdError as exc:
+            raise FormatError(f"{name}: plane {i} is not valid zstd data ({exc})") from exc
+        require_bytes(path, len(plane), expected, f"plane {i}")
+        out.append(plane[:expected])
+        offset += csize
+    return n, degree, frac, 4, b"".join(out)
+
+
+def decode_spz(path: str | Path, data: bytes) -> Gaussians:
+    """Splats (world frame) from SPZ bytes (versions 2, 3 and 4).
+
+    Raises:
+        FormatError: not gzip, bad magic/version, counts that do not match the data, NaN.
+    """
+    if data[:4] == b"NGSP":  # version 4+: plain header, zstd-compressed planes
+        n, degree, frac, rot_bytes, body = _read_v4(path, data)
+    else:
+        n, degree, frac, rot_bytes, body = _read_gzip(path, data)
+    k = _sh_dim(degree)
     buf = np.frombuffer(body, dtype=np.uint8)
     o = 0
     pos = buf[o : o + 9 * n].reshape(n, 3, 3).astype(np.int32)
@@ -260,7 +321,7 @@ def decode_spz(path: str | Path, data: bytes) -> Gaussians:
     o += 3 * n
     log_scales = buf[o : o + 3 * n].reshape(n, 3).astype(np.float32) / 16.0 - 10.0
     o += 3 * n
-    if version == 3:
+    if rot_bytes == 4:
         xyzw = _unpack_rotations_v3(buf[o : o + 4 * n].reshape(n, 4))
     else:
         xyz = buf[o : o + 3 * n].reshape(n, 3).astype(np.float32) / 127.5 - 1.0

@@ -131,11 +131,14 @@ def test_khr_glb_written_by_splat_transform_reads_back(world, outputs, tmp_path)
     assert torch.allclose(g.log_scales.mean(0), src.log_scales.mean(0), atol=1e-4)  # linear SCALE detected
 
 
-def test_spz_written_by_splat_transform_reads_back(world, outputs, tmp_path):
+@pytest.mark.parametrize("version", ["3", "4"])
+def test_spz_written_by_splat_transform_reads_back(world, outputs, tmp_path, version):
+    """Niantic's library (inside splat-transform) writes v3 (gzip) and v4 (zstd planes)."""
     _require_node()
     out = tmp_path / "st.spz"
-    res = subprocess.run([str(SPLAT_TRANSFORM), "-q", "-w", "--spz-version", "3", str(outputs[".ply"]), str(out)],
+    res = subprocess.run([str(SPLAT_TRANSFORM), "-q", "-w", "--spz-version", version, str(outputs[".ply"]), str(out)],
                          capture_output=True, text=True, timeout=120)
+    assert out.read_bytes()[:4].startswith(b"NGSP" if version == "4" else b"\x1f\x8b")
     assert res.returncode == 0, res.stderr[-2000:]
     g = import_file(out).gaussians()
     src = world.gaussians()

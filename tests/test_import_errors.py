@@ -126,7 +126,9 @@ def test_bad_magic_is_refused(ext, files, tmp_path):
 
 def test_not_gzip_spz(tmp_path):
     with pytest.raises(FormatError, match="not a gzip stream"):
-        import_file(_write(tmp_path, "plain.spz", b"NGSP" + bytes(100)))
+        import_file(_write(tmp_path, "plain.spz", b"PK\x03\x04" + bytes(100)))
+    with pytest.raises(FormatError, match="version 0 is not supported"):
+        import_file(_write(tmp_path, "v0.spz", b"NGSP" + bytes(100)))
 
 
 def test_counts_that_do_not_match_the_data(files, tmp_path):
