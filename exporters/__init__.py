@@ -46,7 +46,7 @@ def _register_all() -> None:
     register_importer(Importer(".ply", ply.read_ply_file, "3DGS PLY"))
     register_importer(Importer(".compressed.ply", compressed_ply.read_compressed_ply_file, "compressed PLY"))
     register_importer(Importer(".splat", splat.read_splat_file, "antimatter15 .splat"))
-    register_importer(Importer(".spz", spz.read_spz_file, "Niantic SPZ (v1-v3)"))
+    register_importer(Importer(".spz", spz.read_spz_file, "Niantic SPZ (v2-v4)"))
     register_importer(Importer(".glb", gltf.read_glb_file, "GLB meshes and KHR_gaussian_splatting splats"))
 
 

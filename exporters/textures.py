@@ -105,11 +105,20 @@ def bake_vertex_colors(mesh: trimesh.Trimesh, *, size: int = 1024, padding: int 
     return out
 
 
-def texture_limit(options, scene) -> int:
-    """Texture side to bake at: ``options.texture_size`` capped by the profile's limit."""
+def texture_limit(options, scene, mesh: trimesh.Trimesh | None = None) -> int:
+    """Texture side to bake ``mesh`` at: ``options.texture_size`` capped by the profile's limit,
+    scaled down (to a power of two, at least 64) for meshes with less surface than the scene's
+    largest, so small props do not get the ground's texture budget."""
     cap = (scene.manifest.get("budget") or {}).get("max_texture_size") if scene is not None else None
     size = int(options.texture_size)
-    return min(size, int(cap)) if cap else size
+    size = min(size, int(cap)) if cap else size
+    if mesh is not None and scene is not None:
+        areas = [float(layer.mesh.area) for layer in scene.layers if layer.mesh is not None]
+        biggest = max(areas) if areas else 0.0
+        if biggest > 0 and mesh.area < biggest:
+            want = size * (float(mesh.area) / biggest) ** 0.5
+            size = max(min(64, size), min(size, 1 << int(np.ceil(np.log2(max(want, 1.0))))))
+    return size
 
 
 def should_bake(options, scene) -> bool:
@@ -123,4 +132,4 @@ def maybe_bake(mesh: trimesh.Trimesh, options, scene) -> trimesh.Trimesh:
     """``mesh`` baked to a texture when :func:`should_bake`, otherwise unchanged."""
     if not should_bake(options, scene):
         return mesh
-    return bake_vertex_colors(mesh, size=texture_limit(options, scene))
+    return bake_vertex_colors(mesh, size=texture_limit(options, scene, mesh))

@@ -171,7 +171,7 @@ def build_stage(scene: ExportScene, usd_path: Path, options: ExportOptions, *, a
         xf.GetPrim().SetCustomDataByKey("marble:label", layer.label)
         if layer.mesh is not None and options.meshes:
             # ARKit allows only UsdPreviewSurface/UsdUVTexture/UsdPrimvarReader_float2: always bake there.
-            mesh = bake_vertex_colors(layer.mesh, size=texture_limit(options, scene)) if arkit else maybe_bake(
+            mesh = bake_vertex_colors(layer.mesh, size=texture_limit(options, scene, layer.mesh)) if arkit else maybe_bake(
                 layer.mesh, options, scene)
             _add_mesh(stage, f"/World/{ident}/mesh", mesh, f"/World/Looks/{ident}_mat", tex_dir, f"{ident}.png")
         if layer.gaussians is not None and options.splats and not arkit:
