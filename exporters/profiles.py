@@ -13,7 +13,8 @@ Sources for the numbers (checked 2025-2026; they are guidance, not hard platform
 A profile prunes splats by importance (opacity x volume) while keeping coverage (the most
 important splat of every occupied voxel is always kept), decimates meshes with quadric
 simplification (fast-simplification), writes a separate low-poly collider GLB, and records the
-budget it met in a ``<name>.manifest.json`` beside the output.
+budget it met in ``<output file name>.manifest.json`` beside it (``world.glb.manifest.json``, so
+exports of one world to several formats keep one manifest each).
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def write_profile_extras(
         written.append(cpath)
         scene.manifest["collider"] = {"file": cpath.name, "triangles": int(len(collider.faces))}
     scene.manifest["files"] = [p.name for p in main_files + written]
-    mpath = stem.with_name(stem.name + ".manifest.json")
+    mpath = Path(path).with_name(Path(path).name + ".manifest.json")
     with atomic_write(mpath, "w") as fh:
         fh.write(json.dumps(scene.manifest, indent=2))
     written.append(mpath)

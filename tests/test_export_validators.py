@@ -172,7 +172,7 @@ def test_visionpro_usdz_passes_validators_and_arkit_rules(world, tmp_path):
     from exporters.arkit import arkit_issues
 
     files = export(world, tmp_path / "vp.usdz", profile="visionpro", texture_size=128)
-    assert [f.name for f in files] == ["vp.usdz", "vp.manifest.json"]
+    assert [f.name for f in files] == ["vp.usdz", "vp.usdz.manifest.json"]
     assert _usd_errors(files[0]) == []
     assert arkit_issues(files[0]) == []
     stage = Usd.Stage.Open(str(files[0]))

@@ -217,7 +217,7 @@ def test_cli_export_converts_and_reports_bad_input_on_one_line(files, tmp_path):
     sample_world(n_splats=50).save(world)
     prof = run(world, tmp_path / "q.glb", "--profile", "quest3", "--layers", "splats,crate", "--texture-size", "64")
     assert prof.exit_code == 0, prof.output
-    assert [line.rsplit("/", 1)[-1] for line in prof.stdout.split()] == ["q.glb", "q.collider.glb", "q.manifest.json"]
+    assert [line.rsplit("/", 1)[-1] for line in prof.stdout.split()] == ["q.glb", "q.collider.glb", "q.glb.manifest.json"]
     badprof = run(world, tmp_path / "z.glb", "--profile", "ps5")
     assert badprof.exit_code == 2 and "unknown `profile`" in badprof.stderr
     assert not (tmp_path / "z.glb").exists()

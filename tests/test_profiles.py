@@ -67,7 +67,7 @@ def test_quest3_profile_prunes_decimates_writes_collider_and_manifest(tmp_path, 
     monkeypatch.setitem(PROFILES, "quest3", small)  # same logic, budgets scaled down to stay fast
     w = _big_world(5000, subdivisions=4)  # 3072 triangles
     files = export(w, tmp_path / "scene.glb", profile="quest3", texture_size=1024)
-    assert [f.name for f in files] == ["scene.glb", "scene.collider.glb", "scene.manifest.json"]
+    assert [f.name for f in files] == ["scene.glb", "scene.collider.glb", "scene.glb.manifest.json"]
     out = import_file(files[0])
     assert out.num_splats == 3000
     assert out.num_triangles <= 2000
@@ -87,7 +87,7 @@ def test_quest3_profile_prunes_decimates_writes_collider_and_manifest(tmp_path, 
 def test_world_under_budget_is_untouched(tmp_path):
     w = sample_world(n_splats=500)
     files = export(w, tmp_path / "w.ply", profile="web")
-    assert [f.name for f in files] == ["w.ply", "w.manifest.json"]  # web has no collider
+    assert [f.name for f in files] == ["w.ply", "w.ply.manifest.json"]  # web has no collider
     assert import_file(files[0]).num_splats == 500
     m = json.loads(files[1].read_text())
     assert m["actions"] == [] and m["output"]["splats"] == 500
