@@ -30,7 +30,7 @@ from marble.text_lexicon import (
     OUTDOOR_HINT, PLURAL, PRONOUN, RELATION, STYLE, TIME, WALL, WEATHER_KIND, Sense, is_candidate_word, lexicon,
     max_phrase_len, tokenize,
 )
-from marble.vocab import ARCHETYPES, COLORS, MATERIALS, OBJECTS
+from marble.vocab import ARCHETYPES, COLORS, OBJECTS
 
 __all__ = ["parse_prompt", "validate_prompt", "describe_spec", "OBJECT_THRESHOLD", "ARCHETYPE_THRESHOLD"]
 

@@ -35,7 +35,8 @@ NULL_ANCHORS = (
     "a fish", "an insect", "food", "a fruit", "a meal", "a drink", "an idea", "a feeling", "a story", "a song",
     "a sound", "a colour", "a shape", "a window", "a door", "a roof", "a wall", "a floor", "stairs",
     "clothes", "a hat", "a toy", "a game", "a word", "a number", "the sky", "the sun", "a cloud", "a lighthouse",
-    "a castle", "a church", "a bridge", "a bathroom", "a garage",
+    "a castle", "a church", "a bridge", "a bathroom", "a garage", "a reflection", "coffee", "bread", "a crown",
+    "a tool", "a jewel", "a weapon", "a machine",
 )
 
 
