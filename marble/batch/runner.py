@@ -16,6 +16,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -77,8 +78,9 @@ def _worker_main(conn, out_dir: str, threads: int, parent_pid: int) -> None:
         return
     try:
         warm_up()
-    except Exception:  # noqa: BLE001 - not fatal: each job then fails with the real error, recorded in its job.json
-        pass
+    except Exception as exc:  # noqa: BLE001 - not fatal: each job then fails with the real error, recorded in its job.json
+        print(f"warning: batch worker {os.getpid()} could not preload models ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
     conn.send(("ready", os.getpid()))
     while True:
         try:

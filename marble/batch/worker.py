@@ -139,7 +139,10 @@ def _attempt(job: Job, folder: Path) -> JobResult:
         result.traceback = traceback.format_exc()
         result.files = []
         for entry in folder.iterdir():  # a failed job keeps only its job.json
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     result.finished = time.time()
     result.seconds = round(time.perf_counter() - t0, 4)
     return result
