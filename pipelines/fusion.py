@@ -40,7 +40,7 @@ UNLABELLED_LAYER = "scene"
 LEVEL_RATIO = math.sqrt(2.0)
 """Cell size ratio between consecutive merge levels (finer steps = less blur, more splats)."""
 
-SPLAT_SIGMA = 0.4
+SPLAT_SIGMA = 0.36
 """Tangent standard deviation of a splat as a fraction of its footprint (one source pixel)."""
 
 SPLAT_SIGMA_MERGED = 0.22

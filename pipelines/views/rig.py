@@ -121,8 +121,15 @@ class _Obstacles:
 
     def _find_free(self, x: float, z: float, *, height: float, max_radius: float, rng: np.random.Generator,
                    toward: tuple[float, float] | None, margin: float) -> np.ndarray:
-        p = np.array([x, self.ground_height(x, z) + height, z])
-        if self.is_free(p, margin):
+        def candidate(cx: float, cz: float) -> np.ndarray | None:
+            # cheap test at the nominal height first (terrain is flat next to objects), then the real one
+            if not self.is_free(np.array([cx, height, cz]), margin):
+                return None
+            p = np.array([cx, self.ground_height(cx, cz) + height, cz])
+            return p if self.is_free(p, margin) else None
+
+        p = candidate(x, z)
+        if p is not None:
             return p
         offset = rng.uniform(0, 2 * math.pi)
         step = 0.25
@@ -132,16 +139,14 @@ class _Obstacles:
                 dx, dz = toward[0] - x, toward[1] - z
                 n = math.hypot(dx, dz)
                 if n > 1e-9 and r <= n:
-                    cx, cz = x + dx / n * r, z + dz / n * r
-                    p = np.array([cx, self.ground_height(cx, cz) + height, cz])
-                    if self.is_free(p, margin):
+                    p = candidate(x + dx / n * r, z + dz / n * r)
+                    if p is not None:
                         return p
             k = max(8, int(2 * math.pi * r / step))
             for i in range(k):
                 a = offset + 2 * math.pi * i / k
-                cx, cz = x + r * math.cos(a), z + r * math.sin(a)
-                p = np.array([cx, self.ground_height(cx, cz) + height, cz])
-                if self.is_free(p, margin):
+                p = candidate(x + r * math.cos(a), z + r * math.sin(a))
+                if p is not None:
                     return p
             r += step
         raise InputError(
