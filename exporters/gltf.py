@@ -342,11 +342,16 @@ def _read_image(doc: dict, binary: bytes, index: int, name: str) -> Image.Image:
     start, length = int(view.get("byteOffset", 0)), int(view["byteLength"])
     if start + length > len(binary):
         raise FormatError(f"{name}: truncated: image {index} lies beyond the binary chunk")
-    try:
-        from marble.limits import limits
+    from marble.limits import env_var, limits
 
-        Image.MAX_IMAGE_PIXELS = limits().max_image_pixels
-        im = Image.open(io.BytesIO(binary[start : start + length]))
+    try:
+        im = Image.open(io.BytesIO(binary[start : start + length]))  # reads the header only
+    except Exception as exc:  # PIL raises many types for corrupt images
+        raise FormatError(f"{name}: embedded image {index} is unreadable ({exc})") from exc
+    if im.width * im.height > limits().max_image_pixels:
+        raise FormatError(f"{name}: embedded image {index} is {im.width}x{im.height}, over the limit "
+                          f"({env_var('max_image_pixels')})")
+    try:
         im.load()
     except Exception as exc:  # PIL raises many types for corrupt images
         raise FormatError(f"{name}: embedded image {index} is unreadable ({exc})") from exc

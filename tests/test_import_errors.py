@@ -221,3 +221,11 @@ def test_cli_export_converts_and_reports_bad_input_on_one_line(files, tmp_path):
     badprof = run(world, tmp_path / "z.glb", "--profile", "ps5")
     assert badprof.exit_code == 2 and "unknown `profile`" in badprof.stderr
     assert not (tmp_path / "z.glb").exists()
+
+
+def test_embedded_texture_over_the_pixel_limit(tmp_path, monkeypatch):
+    path = export(sample_world(n_splats=20), tmp_path / "baked.glb", bake_textures=True, texture_size=64)[0]
+    assert import_file(path).layer("crate").mesh.visual.material.baseColorTexture.size == (64, 64)
+    monkeypatch.setenv("MARBLE_MAX_IMAGE_PIXELS", "100")
+    with pytest.raises(FormatError, match="64x64, over the limit"):
+        import_file(path)
