@@ -108,7 +108,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab("Preview"):
                     preview = gr.Image(label="Preview (selection in orange)", interactive=False, elem_id="preview")
                     view = gr.Slider(0, 1, value=0, step=1, label="View", elem_id="view")
-                with gr.Tab("3D"):
+                with gr.Tab("3D") as tab3d:  # opening the tab (re)loads the viewers, so they get a visible canvas
                     refresh3d = gr.Button("Update 3D views", elem_id="refresh3d")
                     meshes3d = gr.Model3D(label="Meshes (.glb)", elem_id="meshes3d")
                     splats3d = gr.Model3D(label="Splats (.ply)", elem_id="splats3d")
@@ -217,6 +217,7 @@ def build_app() -> gr.Blocks:
                              show_progress_on=[message], concurrency_id="heavy", concurrency_limit=1)
         gen.success(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
         refresh3d.click(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
+        tab3d.select(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
         view.release(_action(lambda s, i: s.set_view(i)), inputs=[state, view], outputs=VIEW, show_progress_on=[message])
 
         # ---- selection

@@ -50,7 +50,8 @@ class EditorSession:
         self.history = History(max_bytes=history_bytes)
         self.selection: S.Selection = {}
         self.view_index = 0
-        self.version = 0  # bumped on every change; names viewer files so browsers never show a stale one
+        self.version = 0  # bumped on every change; names export folders
+        self._viewer_count = 0
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -396,15 +397,16 @@ class EditorSession:
     def viewer_files(self) -> tuple[Path | None, Path | None]:
         """``(meshes.glb, splats.ply)`` of the visible layers for the 3D viewers (``None`` when empty)."""
         world = self.require_world()
+        self._viewer_count += 1  # fresh names: a viewer given the same path again would not reload
         folder = self.workdir / "viewer"
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         glb = ply = None
         if any(x.visible and x.mesh is not None for x in world.layers):
-            glb = Path(world.export(folder / f"meshes_v{self.version}.glb", splats=False)[0])
+            glb = Path(world.export(folder / f"meshes_{self._viewer_count}.glb", splats=False)[0])
         if any(x.visible and x.num_splats for x in world.layers):
-            ply = Path(world.export(folder / f"splats_v{self.version}.ply")[0])
+            ply = Path(world.export(folder / f"splats_{self._viewer_count}.ply")[0])
         return glb, ply
 
     def export(self, formats, *, profile: str | None = None) -> list[Path]:
