@@ -98,6 +98,8 @@ def _find_sky(rgb: np.ndarray, seg: np.ndarray) -> np.ndarray:
     pix = np.isin(lab, top_labels) & (lab > 0)
     n = int(seg.max()) + 1
     frac = np.bincount(seg.ravel(), pix.ravel().astype(np.float64), n) / np.maximum(np.bincount(seg.ravel(), minlength=n), 1)
+    # a segment reaching the bottom edge is ground (snow, sand, water), never sky
+    frac[np.unique(seg[-max(1, h // 20):])] = 0.0
     return frac[seg] > 0.5
 
 
@@ -206,7 +208,7 @@ def estimate_geometric_depth(
         touches_bottom = bool(m[-max(1, h // 50):].any())
         wide = (cols.max() - cols.min() + 1) >= 0.3 * w
         like_ground = bool(len(ground_ref)) and float(np.abs(ground_ref - mean_rgb[s]).max(1).min()) < ground_color_tol
-        if below > 0.95 and rr.min() > hz and (touches_bottom or wide or like_ground):
+        if (below > 0.95 and rr.min() > hz and (touches_bottom or wide or like_ground)) or (below > 0.8 and touches_bottom and wide):
             region[m] = GROUND
             depth[m] = ground_depth[m]
             continue
