@@ -89,7 +89,8 @@ def _progress_fn(progress: gr.Progress):
 
 def build_app() -> gr.Blocks:
     """The editor UI (not launched)."""
-    with gr.Blocks(title="Marble editor", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of served files older than 2 h are removed every hour
+    with gr.Blocks(title="Marble editor", analytics_enabled=False, delete_cache=(3600, 7200)) as demo:
         state = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
         gr.Markdown("# Marble editor\nPrompt or image in, an editable world of splats and meshes out.")
         with gr.Row():

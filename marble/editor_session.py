@@ -94,11 +94,12 @@ class EditorSession:
         if backend not in BACKENDS:
             raise InputError(f"unknown `backend` {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
-            seed_i = int(seed)
+            seed_f = float(seed)
         except (TypeError, ValueError):
             raise InputError(f"`seed` must be an integer, got {seed!r}") from None
-        if seed_i != seed:
+        if not math.isfinite(seed_f) or not seed_f.is_integer():
             raise InputError(f"`seed` must be an integer, got {seed!r}")
+        seed_i = int(seed_f)
         pil = None
         if image is not None:
             from PIL import Image

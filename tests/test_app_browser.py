@@ -1,9 +1,9 @@
 """The editor in a real browser: playwright drives Debian's Chromium against ``python app.py``.
 
-One world is generated on the draft preset; the test then checks the 3D viewers got files,
-selects and deletes a layer, undoes, shows an error for a bad edit with the world unchanged,
-exports a GLB and validates the download, and opens a second browser context that must not see
-the first one's world. Screenshots land in ``test-artifacts/``.
+One world is generated on the draft preset; a second browser context must not see it. The test
+then selects and deletes a layer, undoes, shows an error for a bad edit with the world unchanged,
+exports a GLB and validates the download, and checks the 3D viewers got a .glb and a .ply (last:
+their software-WebGL rendering keeps a CPU busy). Screenshots land in ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -130,19 +130,6 @@ def test_editor_in_a_real_browser(server):
             a.wait_for_selector("#preview img", timeout=STEP_TIMEOUT_MS)
             _shot(a, "1_generated")
 
-            # ---- the 3D viewers received a .glb (meshes) and a .ply (splats)
-            a.get_by_role("tab", name="3D").click()
-            glb_link = a.locator("#meshes3d [data-testid=model3d-download-link]")
-            ply_link = a.locator("#splats3d [data-testid=model3d-download-link]")
-            glb_link.wait_for(timeout=STEP_TIMEOUT_MS)
-            ply_link.wait_for(timeout=STEP_TIMEOUT_MS)
-            assert ".glb" in (glb_link.get_attribute("href") or "")
-            assert ".ply" in (ply_link.get_attribute("href") or "")
-            for viewer in ("#meshes3d", "#splats3d"):  # the viewers built their WebGL canvases
-                a.locator(f"{viewer} canvas").first.wait_for(state="attached", timeout=STEP_TIMEOUT_MS)
-            _shot(a, "2_viewer")
-            a.get_by_role("tab", name="Preview").click()
-
             # ---- a second session sees no world and cannot touch the first one's
             assert "no world yet" in _text(b, "#stats")
             b.click("#undo")
@@ -192,6 +179,19 @@ def test_editor_in_a_real_browser(server):
             glb_path = ARTIFACTS / "editor_export.glb"
             info.value.save_as(glb_path)
             _shot(a, "7_exported")
+
+            # ---- the 3D viewers received a .glb (meshes) and a .ply (splats)
+            a.get_by_role("tab", name="3D").click()
+            glb_link = a.locator("#meshes3d [data-testid=model3d-download-link]")
+            ply_link = a.locator("#splats3d [data-testid=model3d-download-link]")
+            glb_link.wait_for(timeout=STEP_TIMEOUT_MS)
+            ply_link.wait_for(timeout=STEP_TIMEOUT_MS)
+            assert ".glb" in (glb_link.get_attribute("href") or "")
+            assert ".ply" in (ply_link.get_attribute("href") or "")
+            for viewer in ("#meshes3d", "#splats3d"):  # the viewers built their WebGL canvases
+                a.locator(f"{viewer} canvas").first.wait_for(state="attached", timeout=STEP_TIMEOUT_MS)
+            a.wait_for_timeout(5000)  # let software WebGL draw a frame for the screenshot
+            _shot(a, "8_viewer")
         except Exception:
             for name, page in (("a", locals().get("a")), ("b", locals().get("b"))):
                 if page is not None:
