@@ -150,8 +150,15 @@ def _add_splats(stage, prim_path: str, layer: LayerData, options: ExportOptions)
     p.CreateDisplayColorPrimvar().Set(Vt.Vec3fArray.FromNumpy(_srgb_to_linear(rgb).astype(np.float32)))
 
 
-def build_stage(scene: ExportScene, usd_path: Path, options: ExportOptions, *, arkit: bool = False) -> None:
-    """Write the stage to ``usd_path`` (textures under ``usd_path.parent / "textures"``)."""
+def build_stage(
+    scene: ExportScene, usd_path: Path, options: ExportOptions, *, arkit: bool = False, textures: bool = True
+) -> None:
+    """Write the stage to ``usd_path`` (textures under ``usd_path.parent / "textures"``).
+
+    Args:
+        textures: keep texture maps; when ``False`` (single-file ``.usd``/``.usda``/``.usdc``)
+            textured meshes are written with the texture sampled at their vertices instead.
+    """
     from pxr import Kind, Usd, UsdGeom
 
     from exporters.textures import bake_vertex_colors, maybe_bake, texture_limit
@@ -173,6 +180,9 @@ def build_stage(scene: ExportScene, usd_path: Path, options: ExportOptions, *, a
             # ARKit allows only UsdPreviewSurface/UsdUVTexture/UsdPrimvarReader_float2: always bake there.
             mesh = bake_vertex_colors(layer.mesh, size=texture_limit(options, scene, layer.mesh)) if arkit else maybe_bake(
                 layer.mesh, options, scene)
+            if not textures and isinstance(mesh.visual, trimesh.visual.TextureVisuals):
+                mesh = mesh.copy()
+                mesh.visual = mesh.visual.to_color()  # one file: no loose texture files beside it
             _add_mesh(stage, f"/World/{ident}/mesh", mesh, f"/World/Looks/{ident}_mat", tex_dir, f"{ident}.png")
         if layer.gaussians is not None and options.splats and not arkit:
             _add_splats(stage, f"/World/{ident}/splats", layer, options)
@@ -189,7 +199,7 @@ def write_usd(scene: ExportScene, path: Path, options: ExportOptions) -> list[Pa
         raise InputError("`bake_textures` with .usd/.usda/.usdc would write loose texture files; export .usdz instead")
     with tempfile.TemporaryDirectory(prefix="marble-usd-") as tmp:
         inner = Path(tmp) / ("world.usdc" if ext in (".usdz", ".usd") else "world" + ext)
-        build_stage(scene, inner, options, arkit=arkit)
+        build_stage(scene, inner, options, arkit=arkit, textures=ext == ".usdz")
         with atomic_path(path) as out:
             out.unlink(missing_ok=True)
             if ext == ".usdz":

@@ -190,3 +190,17 @@ def test_arkit_check_catches_a_plain_usdz(world, tmp_path):
     issues = arkit_issues(path)
     assert any("ParticleField3DGaussianSplat" in i for i in issues)
     assert any("UsdPrimvarReader_float3" in i for i in issues)
+
+
+def test_textured_meshes_in_single_file_usd_use_vertex_colours(world, tmp_path):
+    textured = import_file(export(world, tmp_path / "baked.glb", bake_textures=True, texture_size=64)[0])
+    assert type(textured.layer("crate").mesh.visual).__name__ == "TextureVisuals"
+    usda = export(textured, tmp_path / "t.usda")[0]
+    text = usda.read_text()
+    assert "textures/" not in text and "primvars:displayColor" in text  # no dangling texture paths
+    assert _usd_errors(usda) == []
+    usdz = export(textured, tmp_path / "t.usdz")[0]
+    import zipfile
+
+    assert any(n.endswith(".png") for n in zipfile.ZipFile(usdz).namelist())  # the package keeps the texture
+    assert _usd_errors(usdz) == []
