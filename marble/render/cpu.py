@@ -37,6 +37,7 @@ ALPHA_MAX = 0.999
 TRANSMITTANCE_MIN = 1e-4
 DEFAULT_TILE_SIZE = 4
 DEFAULT_CHUNK = 16
+EXACT_MIN_TILES = 9  # splats touching more tiles than this get the exact ellipse-tile test
 
 
 def splat_colors(colors: Tensor, means: Tensor, viewmats: Tensor, sh_degree: int | None) -> Tensor:
@@ -102,30 +103,49 @@ def bin_tiles(
     y1 = torch.floor((m[:, 1] + r[:, 1]) / tile_size).clamp(0, th - 1).long()
     nx = x1 - x0 + 1
     cnt = nx * (y1 - y0 + 1)
-    total = int(cnt.sum())
-    rep = torch.repeat_interleave(torch.arange(vis.numel(), device=dev), cnt, output_size=total)
-    start = torch.cumsum(cnt, 0) - cnt
-    local = torch.arange(total, device=dev) - start[rep]
-    nxr = nx[rep]
-    ttx = x0[rep] + local % nxr
-    tty = y0[rep] + local // nxr
-    tile = cam[rep] * (th * tw) + tty * tw + ttx
-    # Drop (splat, tile) pairs whose ellipse misses the tile's pixel centres (bounding boxes of
-    # thin, tilted splats cover many such tiles): exact minimum of sigma over the tile rectangle.
+    V = vis.numel()
     con = proj.conics.detach().reshape(-1, 3)[vis]
-    op = opacities_flat[vis] if opacities_flat is not None else None
-    smin = _min_sigma_over_tiles(m[rep], con[rep], ttx, tty, tile_size)
-    smax = torch.full_like(smin, sigma_cut)
-    if op is not None:
-        smax = torch.minimum(smax, torch.log(op[rep].clamp_min(1e-30) / ALPHA_MIN))
-    hit = smin <= smax * (1 + 1e-4) + 1e-4
-    rep, tile = rep[hit], tile[hit]
-    perm = torch.sort(tile, stable=True).indices
-    flat_ids = vis[rep[perm]]
+    smax_splat = torch.full((V,), sigma_cut, dtype=con.dtype, device=dev)
+    if opacities_flat is not None:
+        smax_splat = torch.minimum(smax_splat, torch.log(opacities_flat[vis].clamp_min(1e-30) / ALPHA_MIN))
+    smax_splat = smax_splat * (1 + 1e-4) + 1e-4
+    tile_keys = []
+    # Splats touching one tile need no expansion; those touching up to 2x2 tiles are listed in all of
+    # them; larger ones drop the (splat, tile) pairs whose ellipse misses the tile's pixel centres
+    # (thin tilted splats have bounding boxes far larger than themselves).
+    one = (cnt == 1).nonzero()[:, 0]
+    tile_keys.append(_tile_key(cam, one, x0[one], y0[one], tw, th, V, C))
+    for sel, exact in (((cnt > 1) & (cnt <= EXACT_MIN_TILES)).nonzero()[:, 0], False), ((cnt > EXACT_MIN_TILES).nonzero()[:, 0], True):
+        if sel.numel() == 0:
+            continue
+        c_sel = cnt[sel]
+        total = int(c_sel.sum())
+        rep_local = torch.repeat_interleave(torch.arange(sel.numel(), device=dev), c_sel, output_size=total)
+        start = torch.cumsum(c_sel, 0) - c_sel
+        local = torch.arange(total, device=dev) - start[rep_local]
+        rep = sel[rep_local]
+        nxr = nx[rep]
+        ttx = x0[rep] + local % nxr
+        tty = y0[rep] + local // nxr
+        if exact:
+            hit = _min_sigma_over_tiles(m[rep], con[rep], ttx, tty, tile_size) <= smax_splat[rep]
+            rep, ttx, tty = rep[hit], ttx[hit], tty[hit]
+        tile_keys.append(_tile_key(cam, rep, ttx, tty, tw, th, V, C))
+    keys = torch.sort(torch.cat(tile_keys)).values  # unique keys: (tile, depth rank)
+    tile = keys // V
+    flat_ids = vis[keys % V]
     counts = torch.bincount(tile, minlength=C * th * tw)
     offsets = torch.zeros(C * th * tw + 1, dtype=torch.long, device=dev)
     offsets[1:] = torch.cumsum(counts, 0)
     return flat_ids, offsets
+
+
+def _tile_key(cam: Tensor, rep: Tensor, ttx: Tensor, tty: Tensor, tw: int, th: int, V: int, C: int) -> Tensor:
+    """Sort key ``tile * V + depth_rank`` for (splat, tile) pairs; ``rep`` is the splat's depth rank."""
+    tile = tty * tw + ttx
+    if C > 1:
+        tile = tile + cam[rep] * (th * tw)
+    return tile * V + rep
 
 
 def _min_sigma_over_tiles(m: Tensor, con: Tensor, tx: Tensor, ty: Tensor, tile_size: int) -> Tensor:

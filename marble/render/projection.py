@@ -85,11 +85,10 @@ def project(
     Returns:
         :class:`Projected`.
     """
-    covars = covariance_3d(quats, scales)  # [N, 3, 3]
+    M = quat_to_rotmat(quats) * scales[..., None, :]  # [N, 3, 3], covariance = M M^T
     R = viewmats[:, :3, :3]  # [C, 3, 3]
     t = viewmats[:, :3, 3]  # [C, 3]
-    means_c = torch.einsum("cij,nj->cni", R, means) + t[:, None, :]  # [C, N, 3]
-    covars_c = torch.einsum("cij,njk,clk->cnil", R, covars, R)  # [C, N, 3, 3]
+    means_c = means[None] @ R.transpose(-1, -2) + t[:, None, :]  # [C, N, 3]
 
     tx, ty, tz = means_c.unbind(-1)  # [C, N]
     fx, fy = Ks[:, 0, 0, None], Ks[:, 1, 1, None]  # [C, 1]
@@ -102,17 +101,23 @@ def project(
     # Clamp the point where the Jacobian is taken to a bit beyond the frustum (3DGS).
     txc = tz * torch.clamp(tx / tz, min=-lim_x_neg, max=lim_x_pos)
     tyc = tz * torch.clamp(ty / tz, min=-lim_y_neg, max=lim_y_pos)
-    tz2 = tz * tz
-    zero = torch.zeros_like(tz)
-    J = torch.stack([fx / tz, zero, -fx * txc / tz2, zero, fy / tz, -fy * tyc / tz2], dim=-1)
-    J = J.reshape(*tz.shape, 2, 3)  # [C, N, 2, 3]
-    cov2d = J @ covars_c @ J.transpose(-1, -2)  # [C, N, 2, 2]
+    # EWA: cov2d = J R_cw M M^T R_cw^T J^T with J = [[fx/z, 0, -fx x/z^2], [0, fy/z, -fy y/z^2]].
+    # Written as A = (J R_cw) M ([C, N, 2, 3]) and cov2d = A A^T, with elementwise products only.
+    j00, j02 = fx / tz, -fx * txc / (tz * tz)
+    j11, j12 = fy / tz, -fy * tyc / (tz * tz)
+    W0 = j00[..., None] * R[:, None, 0, :] + j02[..., None] * R[:, None, 2, :]  # [C, N, 3]
+    W1 = j11[..., None] * R[:, None, 1, :] + j12[..., None] * R[:, None, 2, :]
+    A0 = (W0[..., :, None] * M[None]).sum(-2)  # [C, N, 3] row 0 of J R_cw M
+    A1 = (W1[..., :, None] * M[None]).sum(-2)
+    c00 = (A0 * A0).sum(-1)
+    c01 = (A0 * A1).sum(-1)
+    c11 = (A1 * A1).sum(-1)
     means2d = torch.stack([fx * tx / tz + cx, fy * ty / tz + cy], dim=-1)  # [C, N, 2]
 
-    cxx = cov2d[..., 0, 0] + eps2d
-    cyy = cov2d[..., 1, 1] + eps2d
-    cxy = 0.5 * (cov2d[..., 0, 1] + cov2d[..., 1, 0])
-    det = (cxx * cyy - cov2d[..., 0, 1] * cov2d[..., 1, 0]).clamp(min=1e-10)
+    cxx = c00 + eps2d
+    cyy = c11 + eps2d
+    cxy = c01
+    det = (cxx * cyy - cxy * cxy).clamp(min=1e-10)
     conics = torch.stack([cyy / det, -cxy / det, cxx / det], dim=-1)  # [C, N, 3]
     covars2d = torch.stack([cxx, cxy, cyy], dim=-1)
 
