@@ -1,6 +1,7 @@
 """``.png``: an equirectangular 360-degree panorama of the splats over the world's sky.
 
-Six 90-degree cube faces are rendered with :func:`marble.render.render` from the viewpoint (the
+Six 90-degree cube faces are rendered (splats with :func:`marble.render.render`, meshes ray-cast
+with :func:`marble.render.raycast_meshes`) from the viewpoint (the
 first camera of the world, or the centre of the splats' bounds at eye height), composited over
 ``Environment.sky_color`` and resampled to a ``2H x H`` equirectangular image (centre column looks along +Z, +X
 to its right, the top row is +Y), the same mapping ``Environment.sky_color`` uses.
@@ -28,14 +29,15 @@ _FACES = [
 
 
 def viewpoint(scene: ExportScene) -> np.ndarray:  # [3]
-    """The first camera's position, else the splats' centre raised to 1.6 m above their floor."""
+    """The first camera's position, else the content's centre raised to 1.6 m above its floor."""
     if scene.cameras:
         return scene.cameras[0].position.numpy()
-    g = scene.gaussians()
-    if g.num_splats == 0:
+    pts = [layer.gaussians.means.numpy() for layer in scene.layers if layer.gaussians is not None]
+    pts += [np.asarray(layer.mesh.vertices, np.float32) for layer in scene.layers if layer.mesh is not None]
+    if not pts:
         return np.zeros(3)
-    m = g.means.numpy()
-    c = np.median(m, axis=0)
+    m = np.concatenate(pts)
+    c = np.median(m, axis=0).astype(np.float64)
     c[1] = float(np.percentile(m[:, 1], 2)) + 1.6
     return c
 
@@ -50,15 +52,18 @@ def directions(height: int) -> np.ndarray:  # [H, 2H, 3]
 
 
 def render_panorama(scene: ExportScene, *, height: int = 512, eye=None) -> np.ndarray:
-    """``[H, 2H, 3]`` uint8 panorama of ``scene`` seen from ``eye`` (default :func:`viewpoint`)."""
-    from marble.render import render
+    """``[H, 2H, 3]`` uint8 panorama of ``scene`` seen from ``eye`` (default :func:`viewpoint`).
 
+    Splats are rasterised (:func:`marble.render.render`), meshes ray-cast
+    (:func:`marble.render.raycast_meshes`); the nearer of the two wins per pixel, the sky fills the rest.
+    """
     eye = viewpoint(scene) if eye is None else np.asarray(eye, dtype=np.float64)
     d = directions(height)
     env = scene.environment
     sky = env.sky_color(d) if env is not None else np.zeros_like(d)
     g = scene.gaussians()
-    if g.num_splats == 0:
+    meshes = {layer.name: layer.mesh for layer in scene.layers if layer.mesh is not None}
+    if g.num_splats == 0 and not meshes:
         return np.round(np.clip(sky, 0, 1) * 255).astype(np.uint8)
     face = max(16, height // 2 + 2)  # a 90-degree face spans H/2 panorama pixels
     cams = []
@@ -66,9 +71,7 @@ def render_panorama(scene: ExportScene, *, height: int = 512, eye=None) -> np.nd
         target = eye + np.asarray(fwd, dtype=np.float64)
         T = look_at_pose(torch.as_tensor(eye), torch.as_tensor(target), up)
         cams.append(Camera.from_fov(fov_y_deg=90.0, width=face, height=face, T_world_camera=T))
-    out = render(g, cams)
-    colors = out.colors.numpy()  # [6, F, F, 3]
-    alphas = out.alphas.numpy()
+    colors, alphas = _render_faces(g, meshes, cams, face)
     pano = np.zeros(d.shape, np.float32)
     pano_a = np.zeros(d.shape[:2] + (1,), np.float32)
     # For each direction pick the face whose forward axis it is closest to, project into it.
@@ -87,6 +90,31 @@ def render_panorama(scene: ExportScene, *, height: int = 512, eye=None) -> np.nd
         pano_a[sel] = alphas[i, vi, ui]
     img = pano + (1.0 - pano_a) * sky
     return np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def _render_faces(g, meshes: dict, cams: list[Camera], face: int) -> tuple[np.ndarray, np.ndarray]:
+    """Premultiplied colours ``[6, F, F, 3]`` and alphas ``[6, F, F, 1]`` of splats over meshes."""
+    from marble.render import raycast_meshes, render
+
+    n = len(cams)
+    colors = np.zeros((n, face, face, 3), np.float32)
+    alphas = np.zeros((n, face, face, 1), np.float32)
+    depths = np.full((n, face, face, 1), np.inf, np.float32)
+    if g.num_splats:
+        out = render(g, cams)
+        colors, alphas = out.colors.numpy(), out.alphas.numpy()
+        depths = np.where(alphas > 0.05, out.depths.numpy() / np.maximum(alphas, 1e-6), np.inf)
+    if not meshes:
+        return colors, alphas
+    for i, cam in enumerate(cams):
+        hit = raycast_meshes(meshes, cam)
+        mdepth = hit["depth"][..., None]
+        m = np.isfinite(mdepth)
+        mesh_front = m & (mdepth < depths[i])
+        # mesh in front: it covers the splats; splats in front: they blend over the mesh
+        colors[i] = np.where(mesh_front, hit["rgb"], colors[i] + (1.0 - alphas[i]) * np.where(m, hit["rgb"], 0.0))
+        alphas[i] = np.where(m, 1.0, alphas[i])
+    return colors, alphas
 
 
 def write_panorama(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:

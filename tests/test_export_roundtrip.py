@@ -207,3 +207,15 @@ def test_sh_rotation_under_axis_flip_matches_evaluation():
     flipped = d * torch.tensor([1.0, -1.0, -1.0])
     a, b = sh_bases(3, d), sh_bases(3, flipped)  # [64, 16]
     assert torch.allclose(b[:, 1:], a[:, 1:] * torch.from_numpy(_SH_SIGNS_X180), atol=1e-5)
+
+
+def test_panorama_draws_meshes_over_the_sky(tmp_path):
+    from exporters.panorama import directions
+    from exporters.samples import colored_box
+    from marble.world import Layer, World
+
+    w = World([Layer("floor", mesh=colored_box((20.0, 0.2, 20.0)))])
+    img = np.asarray(Image.open(export(w, tmp_path / "p.png", panorama_size=32)[0])).astype(float)
+    sky = np.round(np.clip(w.environment.sky_color(directions(32)), 0, 1) * 255)
+    assert np.abs(img[:12] - sky[:12]).mean() < 2  # above the horizon: sky only
+    assert np.abs(img[20:] - sky[20:]).mean() > 20  # below: the floor hides the sky
