@@ -26,7 +26,8 @@ from marble.errors import InputError
 from marble.layout import ObjectSpec, Relation, SceneSpec
 from marble.limits import limits
 from marble.text_lexicon import (
-    ARCHETYPE, BOUNDARY, COLOR, CONJ, COUNT, DEFINITE, EACH, OTHER, INDOOR_HINT, MADE_OF, MATERIAL, MAX_COUNT, NEGATION, OBJECT,
+    ARCHETYPE, BOUNDARY, COLOR, CONJ, COUNT, DEFINITE, EACH, INDOOR_HINT, MADE_OF, MATERIAL, MAX_COUNT, NEGATION,
+    OBJECT, OTHER,
     OUTDOOR_HINT, PLURAL, PRONOUN, RELATION, STYLE, TIME, WALL, WEATHER_KIND, Sense, is_candidate_word, lexicon,
     max_phrase_len, tokenize,
 )
@@ -58,7 +59,8 @@ def validate_prompt(prompt: str) -> str:
             ``limits().max_prompt_chars`` characters (``MARBLE_MAX_PROMPT_CHARS``).
     """
     if not isinstance(prompt, str):
-        raise InputError(f"`prompt` must be text, got {type(prompt).__name__}: pass a string such as 'a beach at sunset'")
+        raise InputError(
+            f"`prompt` must be text, got {type(prompt).__name__}: pass a string such as 'a beach at sunset'")
     cleaned = _CONTROL.sub(" ", prompt)
     cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in cleaned)
     cleaned = " ".join(cleaned.split())
@@ -297,7 +299,8 @@ class _Assembler:
         color = p.colors[0] if p.colors else None
         material = p.materials[0] if p.materials else None
         is_target = self.rel is not None or self.inverted_kind is not None
-        reference = p.definite or p.each or (count is None and not implicit_plural) or (is_target and not p.explicit_count)
+        reference = (p.definite or p.each or (count is None and not implicit_plural)
+                     or (is_target and not p.explicit_count))
         idx = self._merge_or_new(sense.key, count, color, material, sp, reference=reference)
         if implicit_plural and self.meta[idx].explicit_count is False:
             self.meta[idx].implicit = True
@@ -355,7 +358,9 @@ class _Assembler:
             if same and not reference and o.count is not None and count is not None:
                 # "a hatchback and a truck": two more of the same kind.
                 o.count = min(MAX_COUNT, o.count + count)
-                o.source = f"{o.source}, {self._source(sp)}"
+                words = self._source(sp)
+                if words not in o.source.split(", "):
+                    o.source = f"{o.source}, {words}"
                 o.score = round(min(o.score, sp.score), 4)
                 return k
         spec = ObjectSpec(category=key, count=count, color=None if color is None else COLORS[color],
@@ -368,7 +373,8 @@ class _Assembler:
         nxt = self.spans[i + 1] if i + 1 < len(self.spans) else None
         compound = nxt is not None and nxt.has(OBJECT)  # "kitchen table", "garden bench"
         weak = compound or sp.text in _WEAK_PLACES or (nxt is not None and nxt.has(ARCHETYPE))  # "city park"
-        self.archetypes.append((key, 0.5 if weak else 1.0, sp.score, sp.start))
+        # (key, rank: weak mentions give way to others, confidence: halved for "a kitchen table")
+        self.archetypes.append((key, 0.5 if weak else 1.0, sp.score * (0.5 if compound else 1.0), sp.start))
         self.rel = None
         self.inverted_kind = None
         if not compound:
@@ -481,7 +487,8 @@ class _Assembler:
     def _soft_object_ok(self, sp: _Span) -> bool:
         """Soft object words ("light", "well", "fire") count only right after an article, a number or a colour."""
         prev = next((p for p in reversed(self.spans) if p.end <= sp.start), None)
-        return prev is not None and prev.end == sp.start and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL})
+        return (prev is not None and prev.end == sp.start
+                and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL}))
 
     def _post_modifier(self, sp: _Span) -> None:
         """"a table made of oak", "a sofa in blue": attach to the last object of the clause."""
@@ -528,7 +535,8 @@ class _Assembler:
         if kind == "around":
             return list(self.group)
         if kind == "on":
-            return [k for k in self.group[:-1] if OBJECTS[self.objects[k].category].support == "table"] + self.group[-1:]
+            on_tables = [k for k in self.group[:-1] if OBJECTS[self.objects[k].category].support == "table"]
+            return on_tables + self.group[-1:]
         return self.group[-1:]
 
     def _pronoun(self) -> None:
@@ -549,16 +557,14 @@ def _choose_archetype(asm: _Assembler, text: str, embedder) -> tuple[str, float]
     """The named place (indoor first, then first named; weak/compound mentions only if nothing else), else inferred.
 
     Returns ``(archetype key, score)``: 1.0 for a listed place word, the similarity for an unseen
-    one, halved for a weak mention ("a road", "a kitchen table").
+    one, halved when the place only qualifies an object ("a kitchen table").
     """
     strong = [a for a in asm.archetypes if a[1] >= 1.0] or asm.archetypes
     if strong:
         indoor = [a for a in strong if ARCHETYPES[a[0]].indoor]
-        if indoor and asm.outdoor_hints == 0:
-            key, strength, score, _ = indoor[0]
-        else:
-            key, strength, score, _ = strong[0]
-        return key, round(float(score) * min(1.0, strength), 4)
+        key = indoor[0][0] if indoor and asm.outdoor_hints == 0 else strong[0][0]
+        score = max(a[2] for a in asm.archetypes if a[0] == key)
+        return key, round(float(score), 4)
     return _infer_archetype(asm, text, embedder)
 
 
@@ -671,7 +677,8 @@ def describe_spec(spec: SceneSpec) -> str:
             parts.append(f"material {o.material}")
         if o.relation is not None:
             rel = o.relation
-            parts.append("against the wall" if rel.kind == "against_wall" else f"{rel.kind.replace('_', ' ')} {rel.target}")
+            where = "against the wall" if rel.kind == "against_wall" else f"{rel.kind.replace('_', ' ')} {rel.target}"
+            parts.append(where)
         parts.append(f"(from {o.source!r}, score {o.score:.2f})")
         lines.append("  ".join(parts))
     return "\n".join(lines)

@@ -158,7 +158,8 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("drizzle", WEATHER_KIND, "rain"), ("downpour", WEATHER_KIND, "rain"), ("thunderstorm", WEATHER_KIND, "rain"),
     ("rainstorm", WEATHER_KIND, "rain"), ("showers", WEATHER_KIND, "rain"), ("raindrops", WEATHER_KIND, "rain"),
     ("smog", WEATHER_KIND, "fog"), ("smoky", WEATHER_KIND, "fog"), ("clouds", WEATHER_KIND, "overcast"),
-    ("grey skies", WEATHER_KIND, "overcast"), ("gray sky", WEATHER_KIND, "overcast"), ("dreary", WEATHER_KIND, "overcast"),
+    ("grey skies", WEATHER_KIND, "overcast"), ("gray sky", WEATHER_KIND, "overcast"),
+    ("dreary", WEATHER_KIND, "overcast"),
     ("cloudless", WEATHER_KIND, "clear"), ("blue sky", WEATHER_KIND, "clear"), ("summer", WEATHER_KIND, "clear"),
 )
 
