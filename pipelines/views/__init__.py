@@ -7,7 +7,7 @@ CPU) into ``marble.view.View`` objects that ``pipelines.fusion.fuse_views`` turn
 
 from pipelines.views.raycast import LayoutRenderer, camera_rays, render_views
 from pipelines.views.rig import CLEARANCE, EYE_HEIGHT, camera_rig
-from pipelines.views.shading import environment_for, shade, sky_pixels
+from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels
 
 __all__ = [
     "CLEARANCE",
@@ -16,6 +16,7 @@ __all__ = [
     "camera_rays",
     "camera_rig",
     "environment_for",
+    "lamp_lights",
     "render_views",
     "shade",
     "sky_pixels",

@@ -19,7 +19,7 @@ from marble.errors import InputError
 from marble.layout import Layout
 from marble.progress import ProgressFn, report
 from marble.view import View
-from pipelines.views.shading import environment_for, shade, sky_pixels, sun_strength, sun_vector
+from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels, sun_strength, sun_vector
 
 AlbedoFn = Callable[..., np.ndarray]
 
@@ -77,6 +77,7 @@ class LayoutRenderer:
         self.seed = int(seed)
         self.environment = environment_for(layout)
         self.lighting = layout.environment.lighting
+        self.lamps = lamp_lights(layout)  # [K, 7], empty in daylight
         self.albedo_fn = albedo_fn if albedo_fn is not None else _default_albedo()
         self.shadows = bool(shadows)
         self.ao_samples = int(ao_samples)
@@ -186,7 +187,7 @@ class LayoutRenderer:
             occ = self._occlusion(points, nrm) if self.ao_samples > 0 else None
             rgb[idx] = shade(
                 alb, nrm, th, lighting=self.lighting, sun_visible=vis, occlusion=occ,
-                ground_color=self.environment.ground_color,
+                ground_color=self.environment.ground_color, points=points, lamps=self.lamps,
             )
             gid_all[idx] = gid
             normals[idx] = nrm

@@ -74,6 +74,38 @@ def sky_pixels(environment: Environment, directions: np.ndarray) -> np.ndarray:
     return np.clip(sky, 0.0, 1.0).astype(np.float32)
 
 
+LAMPS: dict[str, tuple[float, tuple[float, float, float], float]] = {
+    # label -> (height of the light as a fraction of the object's height, colour, intensity)
+    "street_lamp": (0.93, (1.0, 0.8, 0.5), 7.0),
+    "lamp": (0.9, (1.0, 0.78, 0.48), 2.0),
+    "campfire": (0.6, (1.0, 0.55, 0.22), 5.0),
+    "fireplace": (0.35, (1.0, 0.55, 0.22), 3.0),
+}
+"""Objects that light their surroundings when the sun is weak (dusk and night)."""
+
+LAMPS_BELOW_SUN = 0.3
+"""Lamps switch on when the direct-sun strength is below this."""
+
+
+def lamp_lights(layout: Layout) -> np.ndarray:
+    """Point lights of a layout's lamps, fires and street lights, when it is dark enough for them.
+
+    Returns:
+        ``[K, 7]`` float32 rows ``(x, y, z, r, g, b, intensity)``; ``K = 0`` in daylight.
+    """
+    if sun_strength(layout.environment.lighting) >= LAMPS_BELOW_SUN:
+        return np.zeros((0, 7), np.float32)
+    rows = []
+    for o in layout.objects:
+        spec = LAMPS.get(o.label)
+        if spec is None:
+            continue
+        frac, color, power = spec
+        x, y, z = o.position
+        rows.append([x, y + frac * o.size[1], z, *color, power])
+    return np.asarray(rows, np.float32).reshape(-1, 7)
+
+
 def shade(
     albedo: np.ndarray,  # [N, 3]
     normals: np.ndarray,  # [N, 3]
@@ -83,6 +115,8 @@ def shade(
     sun_visible: np.ndarray | None = None,  # [N]
     occlusion: np.ndarray | None = None,  # [N]
     ground_color: tuple[float, float, float] = (0.35, 0.33, 0.3),
+    points: np.ndarray | None = None,  # [N, 3]
+    lamps: np.ndarray | None = None,  # [K, 7]
 ) -> np.ndarray:
     """Shade surface hits: Lambert sun with shadows, hemispherical ambient, exponential fog.
 
@@ -94,6 +128,9 @@ def shade(
         sun_visible: ``[N]`` 1 where the sun is not blocked (shadow rays), ``None`` for no shadows.
         occlusion: ``[N]`` ambient visibility in [0, 1] (1 = open), or ``None``.
         ground_color: colour bounced from below (tints ambient light on downward faces).
+        points: ``[N, 3]`` world positions of the hits (needed for ``lamps``).
+        lamps: ``[K, 7]`` point lights ``(x, y, z, r, g, b, intensity)`` with ``1 / (1 + d^2)`` falloff
+            (see :func:`lamp_lights`); no shadows.
     Returns:
         ``[N, 3]`` float32 RGB in [0, 1].
     """
@@ -112,7 +149,15 @@ def shade(
     if occlusion is not None:
         ambient = ambient * np.asarray(occlusion, np.float32)[:, None]
 
-    rgb = albedo * (sun + ambient)
+    light = sun + ambient
+    if lamps is not None and len(lamps) and points is not None:
+        p = np.asarray(points, np.float32)
+        for lamp in np.asarray(lamps, np.float32):
+            to_lamp = lamp[:3] - p
+            d2 = np.sum(to_lamp * to_lamp, axis=1)
+            facing = np.clip(np.sum(n * to_lamp, axis=1) / np.sqrt(np.maximum(d2, 1e-12)), 0.0, None)
+            light = light + (facing * lamp[6] / (1.0 + d2))[:, None] * lamp[3:6]
+    rgb = albedo * light
     if lighting.fog_density > 0:
         t = np.exp(-float(lighting.fog_density) * np.asarray(distances, np.float32))[:, None].astype(np.float32)
         rgb = rgb * t + np.asarray(lighting.fog_color, np.float32) * (1 - t)
