@@ -219,7 +219,8 @@ def run_learned(
             report(progress, "text2image", 1.0)
             stages["text2image"] = t2i.name
         pipe = ImageToWorldPipeline(depth_estimator=loader.depth_estimator(), inpainter=loader.inpainter())
-        out = pipe(source, prompt=prompt, seed=seed, preset=preset, progress=progress)
+        out = pipe(source, prompt=prompt, seed=seed, preset=preset, trajectory=models.trajectory,
+                   num_views=models.num_views, progress=progress)
         world = out.world
         metrics = {k: v for k, v in out.metrics.items() if isinstance(v, (int, float))}
     else:

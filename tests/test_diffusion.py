@@ -202,7 +202,9 @@ def test_image_to_world_with_learned_depth_and_diffusion_inpainting(models, phot
 
 
 def test_run_learned_image_mode_records_components(models, photo, tmp_path):
-    w = run_learned(None, image=photo, preset=TINY, models=ModelConfig(depth_model=models["depth"]), seed=2)
+    w = run_learned(None, image=photo, preset=TINY, models=ModelConfig(depth_model=models["depth"], trajectory="walk",
+                                                                       num_views=3), seed=2)
+    assert w.provenance.inputs["trajectory"] == "walk" and w.provenance.inputs["views"] == 3
     assert w.provenance.stages["depth"] == "depth-anything:depth_anything"
     assert w.provenance.stages["inpaint"] == "telea+rows"
     assert w.provenance.inputs["mode"] == "image" and w.provenance.inputs["device"] == "cpu"

@@ -23,6 +23,8 @@ class ModelConfig:
         cache_dir: where to look for downloaded weights (defaults to the Hugging Face cache).
         cpu_offload: enable model CPU offload on CUDA to save memory.
         attention_slicing: enable attention slicing to save memory.
+        trajectory: image-to-world camera path, ``"ring"`` (360 degrees on the spot) or ``"walk"``.
+        num_views: image-to-world views including the input (``None``: the preset's count).
     """
 
     model: str | None = None
@@ -38,6 +40,8 @@ class ModelConfig:
     cache_dir: str | None = None
     cpu_offload: bool = False
     attention_slicing: bool = False
+    trajectory: str = "ring"
+    num_views: int | None = None
 
     def any_model(self) -> bool:
         """True when at least one learned model is configured."""
