@@ -8,8 +8,13 @@ pays its own worker start-up (imports + the prompt embedder, once per worker). R
 - wall seconds and jobs/minute per configuration;
 - ``speedup_2_vs_1``: wall(1 worker) / wall(2 workers), near 2.0 is linear scaling;
 - ``steady_speedup_2_vs_1``: the same ratio after subtracting each run's worker start-up;
+- ``warm_pool_speedup_vs_cold`` (with ``--cold-baseline``): every job in its own fresh worker
+  (models loaded per job) against one worker that loads them once;
 - ``ray_overhead_s_per_job``: (wall(Ray, 2 CPUs) - wall(local, 2 workers)) / jobs, with ``ray.init``
   timed separately (it is paid once per driver, not per job).
+
+``mean_job_cpu_s`` (process CPU time per job) shows whether jobs slow each other down beyond
+sharing cores; on a machine shared with other work, compare it with ``mean_job_s``.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ def _run(jobs, out: Path, **kwargs) -> dict:
     job_s = [r.seconds for r in report.results]
     return {"wall_s": round(wall, 2), "jobs_per_min": round(60 * len(jobs) / wall, 2),
             "mean_job_s": round(sum(job_s) / len(job_s), 2), "sum_job_s": round(sum(job_s), 2),
+            "mean_job_cpu_s": round(sum(r.cpu_seconds or 0.0 for r in report.results) / len(job_s), 2),
             "startup_s": round(min(r.started for r in report.results) - t_begin, 2)}
 
 
@@ -55,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=4, help="draft jobs per configuration (default 4)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray configuration")
+    ap.add_argument("--cold-baseline", action="store_true",
+                    help="also run every job in its own fresh one-worker batch (models loaded per job)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
@@ -72,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         results["speedup_2_vs_1"] = round(l1["wall_s"] / l2["wall_s"], 3)
         results["steady_speedup_2_vs_1"] = round(
             (l1["wall_s"] - l1["startup_s"]) / max(1e-9, l2["wall_s"] - l2["startup_s"]), 3)
+        if args.cold_baseline:
+            t0 = time.perf_counter()
+            for job in jobs:
+                _run([job], tmp / f"cold{job.index}", workers=1)
+            cold = time.perf_counter() - t0
+            results["cold_per_job_wall_s"] = round(cold, 2)
+            results["warm_pool_speedup_vs_cold"] = round(cold / l1["wall_s"], 3)
+            print(f"cold (one fresh worker per job): {cold:.1f} s", file=sys.stderr)
         if not args.no_ray:
             import ray
 

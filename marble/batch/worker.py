@@ -41,7 +41,7 @@ class JobResult:
         status: ``"done"``, ``"failed"`` or ``"skipped"`` (done by an earlier run and verified).
         error: one-line error (``"ValueError: ..."``) for failed jobs.
         traceback: the full traceback of a failed job, when there is one.
-        started, finished: Unix times; ``seconds`` the job's wall time.
+        started, finished: Unix times; ``seconds`` the job's wall time, ``cpu_seconds`` its process CPU time.
         files: ``[{"path", "bytes", "sha256"}]`` of the outputs, relative to the job folder.
         fingerprint: :meth:`Job.fingerprint` of the job.
         worker: ``{"host", "pid"}`` of the process that ran it.
@@ -59,6 +59,7 @@ class JobResult:
     started: float | None = None
     finished: float | None = None
     seconds: float | None = None
+    cpu_seconds: float | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     fingerprint: str = ""
     worker: dict[str, Any] = field(default_factory=dict)
@@ -125,7 +126,7 @@ def produce(job: Job, folder: Path) -> dict[str, Any]:
 
 def _attempt(job: Job, folder: Path) -> JobResult:
     started = time.time()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = JobResult(name=job.name, index=job.index, line=job.line, status=STATUS_DONE, started=started,
                        fingerprint=job.fingerprint(), worker=_worker_id())
     try:
@@ -145,6 +146,7 @@ def _attempt(job: Job, folder: Path) -> JobResult:
                 entry.unlink()
     result.finished = time.time()
     result.seconds = round(time.perf_counter() - t0, 4)
+    result.cpu_seconds = round(time.process_time() - c0, 4)
     return result
 
 
