@@ -288,3 +288,13 @@ def test_lamps_light_the_night_only():
     assert lit.rgb.mean() > 2 * dark.rgb.mean()
     assert lit.rgb[..., 0].mean() > lit.rgb[..., 2].mean()  # warm lamp light
     assert np.array_equal(lit.depth, dark.depth)
+
+
+def test_rig_follows_the_ground_mesh_when_given():
+    layout, geometry = make_scene()
+    raised = [SceneGeometry(g.name, g.label, g.mesh.copy(), g.face_part, g.parts, g.T_world_object) for g in geometry]
+    raised[0].mesh.apply_translation((0, 2.0, 0))  # ground plane lifted to y = 2
+    cams = camera_rig(layout, preset=TINY, seed=0, geometry=raised)
+    ring = [c for c in cams if c.name.startswith("ring_") and not c.name.startswith("ring_hi")]
+    for c in ring:
+        assert float(c.position[1]) == pytest.approx(2.0 + 1.6, abs=1e-3)
