@@ -32,9 +32,9 @@ import trimesh
 from torch import Tensor
 
 from marble.edit_state import (
-    EYE, check_transform, clone_selection, layer_nbytes, pack_gaussians, pack_layer, pack_selection, replace_rows,
-    scatter_rows, selection_nbytes, set_layer_order, summarize, take_rows, unpack_gaussians, unpack_layer,
-    unpack_selection,
+    EYE, check_transform, clone_selection, layer_nbytes, nonzero_idx, pack_gaussians, pack_layer, pack_selection,
+    replace_rows, scatter_rows, selection_nbytes, set_layer_order, summarize, take_rows, unpack_gaussians,
+    unpack_layer, unpack_selection,
 )
 from marble.errors import InputError
 from marble.gaussians import Gaussians, rgb_to_sh0, sh0_to_rgb
@@ -77,10 +77,10 @@ class Delete(Operation):
             if not self.keep_layers and is_whole(world, self.selection, name):
                 removed_layers.append(layer)
             elif layer.gaussians is not None and mask.numel():
-                rm = mask.nonzero().squeeze(1)
+                rm = nonzero_idx(mask)
                 if rm.numel() == 0:
                     continue
-                keep = (~mask).nonzero().squeeze(1)
+                keep = nonzero_idx(mask, invert=True)
                 g = layer.gaussians
                 removed_splats[name] = take_rows(g, rm)
                 new_g[name] = take_rows(g, keep)
@@ -167,13 +167,13 @@ class Transform(Operation):
             if is_whole(world, self.selection, name):
                 new_transforms[name] = self.T @ layer.transform
                 continue
-            idx = mask.nonzero().squeeze(1)
+            idx = nonzero_idx(mask)
             if idx.numel() == 0:
                 continue
             L = layer.transform
             T_local = torch.linalg.inv(L) @ self.T @ L  # acts on the layer's local coordinates
             g = layer.gaussians
-            part = g.select(idx)
+            part = take_rows(g, idx)
             moved = part.transform(T_local)
             old_rows[name] = (part.means, part.quats, part.log_scales)
             new_g[name] = replace_rows(g, idx, means=moved.means, quats=moved.quats, log_scales=moved.log_scales)
@@ -191,7 +191,7 @@ class Transform(Operation):
             world.layer(name).transform = T_old
         for name, (means, quats, log_scales) in self._old_rows.items():
             layer = world.layer(name)
-            idx = self.selection[name].nonzero().squeeze(1)
+            idx = nonzero_idx(self.selection[name])
             layer.gaussians = replace_rows(layer.gaussians, idx, means=means, quats=quats, log_scales=log_scales)
 
     def nbytes(self) -> int:
@@ -323,7 +323,7 @@ class Duplicate(Operation):
             whole = is_whole(world, self.selection, name)
             g = None
             if src.gaussians is not None:
-                g = src.gaussians.clone() if whole else src.gaussians.select(mask.nonzero().squeeze(1))
+                g = src.gaussians.clone() if whole else take_rows(src.gaussians, nonzero_idx(mask))
             new_layers.append(Layer(
                 new_name, label=src.label, gaussians=g, mesh=src.mesh.copy() if (whole and src.mesh is not None) else None,
                 transform=self.T @ src.transform, visible=True, meta={**copy.deepcopy(src.meta), "duplicated_from": name},
@@ -382,14 +382,14 @@ class Separate(Operation):
         if len(srcs) == 1:
             n, m = srcs[0]
             src = world.layer(n)
-            g = src.gaussians.select(m.nonzero().squeeze(1))
+            g = take_rows(src.gaussians, nonzero_idx(m))
             layer = Layer(self.name, label=self.label or src.label, gaussians=g, transform=src.transform,
                           meta={"separated_from": [n]})
         else:
             parts = []
             for n, m in srcs:
                 src = world.layer(n)
-                part = src.gaussians.select(m.nonzero().squeeze(1))
+                part = take_rows(src.gaussians, nonzero_idx(m))
                 parts.append(part if torch.equal(src.transform, EYE) else part.transform(src.transform))
             layer = Layer(self.name, label=self.label or self.name, gaussians=Gaussians.concat(parts),
                           meta={"separated_from": [n for n, _ in srcs]})
@@ -512,7 +512,7 @@ class Recolor(Operation):
         for name, mask in self.selection.items():
             layer = world.layer(name)
             if layer.gaussians is not None and mask.numel():
-                idx = mask.nonzero().squeeze(1)
+                idx = nonzero_idx(mask)
                 if idx.numel():
                     g = layer.gaussians
                     sh0 = g.sh0[idx]
@@ -544,7 +544,7 @@ class Recolor(Operation):
     def undo(self, world: World) -> None:
         for name, (sh0, shN) in self._old_rows.items():
             layer = world.layer(name)
-            idx = self.selection[name].nonzero().squeeze(1)
+            idx = nonzero_idx(self.selection[name])
             fields = {"sh0": sh0} if shN is None else {"sh0": sh0, "shN": shN}
             layer.gaussians = replace_rows(layer.gaussians, idx, **fields)
         for name, m in self._old_meshes.items():
@@ -604,7 +604,7 @@ class SetOpacity(Operation):
             layer = world.layer(name)
             if layer.gaussians is None or not mask.numel():
                 continue
-            idx = mask.nonzero().squeeze(1)
+            idx = nonzero_idx(mask)
             if not idx.numel():
                 continue
             logits = layer.gaussians.opacity_logits[idx]
@@ -620,7 +620,7 @@ class SetOpacity(Operation):
     def undo(self, world: World) -> None:
         for name, logits in self._old.items():
             layer = world.layer(name)
-            idx = self.selection[name].nonzero().squeeze(1)
+            idx = nonzero_idx(self.selection[name])
             layer.gaussians = replace_rows(layer.gaussians, idx, opacity_logits=logits)
 
     def nbytes(self) -> int:

@@ -44,9 +44,26 @@ def check_transform(T) -> Tensor:
     return T.clone()
 
 
+def nonzero_idx(mask: Tensor, *, invert: bool = False) -> Tensor:
+    """``[M]`` int64 indices of the ``True`` (``False`` with ``invert``) entries of a bool mask ``[N]``.
+
+    Uses numpy on CPU, about ten times faster than ``Tensor.nonzero`` on millions of entries.
+    """
+    if mask.device.type == "cpu":
+        m = mask.numpy()
+        return torch.from_numpy(np.flatnonzero(~m if invert else m).astype(np.int64, copy=False))
+    return (~mask if invert else mask).nonzero().squeeze(1)
+
+
 def take_rows(g: Gaussians, idx: Tensor) -> Gaussians:
-    """Rows ``idx`` (``[M]`` int64) of every field; ``index_select`` is several times faster than ``t[idx]`` on CPU."""
-    return Gaussians(**{k: t.index_select(0, idx) for k, t in g.tensors().items()})
+    """Rows ``idx`` (``[M]`` int64) of every field (numpy ``take`` on CPU, ``index_select`` elsewhere)."""
+    out = {}
+    for k, t in g.tensors().items():
+        if t.device.type == "cpu":
+            out[k] = torch.from_numpy(np.take(t.detach().numpy(), idx.numpy(), axis=0))
+        else:
+            out[k] = t.index_select(0, idx.to(t.device))
+    return Gaussians(**out)
 
 
 def scatter_rows(kept: Gaussians, removed: Gaussians, mask: Tensor) -> Gaussians:
@@ -55,12 +72,17 @@ def scatter_rows(kept: Gaussians, removed: Gaussians, mask: Tensor) -> Gaussians
     k, r = kept.tensors(), removed.tensors()
     if (kept.shN is None) != (removed.shN is None):
         raise FormatError("edit history: deleted splats and kept splats disagree on SH bands")
-    rm_idx = mask.nonzero().squeeze(1)
-    keep_idx = (~mask).nonzero().squeeze(1)
+    mask = mask.to(kept.device)
+    rm_idx, keep_idx = nonzero_idx(mask), nonzero_idx(mask, invert=True)
     for name, t in k.items():
         full = torch.empty((mask.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
-        full.index_copy_(0, rm_idx, r[name])
-        full.index_copy_(0, keep_idx, t)
+        if t.device.type == "cpu":
+            fa = full.numpy()
+            fa[rm_idx.numpy()] = r[name].numpy()
+            fa[keep_idx.numpy()] = t.numpy()
+        else:
+            full.index_copy_(0, rm_idx, r[name])
+            full.index_copy_(0, keep_idx, t)
         out[name] = full
     return Gaussians(**out)
 
