@@ -299,7 +299,7 @@ def _frustum(world: World, camera: Camera, pixel_mask: np.ndarray, *, near: floa
     h, w = m.shape
 
     def inside(p: Tensor) -> Tensor:
-        uv, z = project_points(camera, p)
+        uv, z = project_points(camera, p.detach().cpu())
         ui = torch.floor(uv[:, 0]).long()
         vi = torch.floor(uv[:, 1]).long()
         ok = (z > near) & (ui >= 0) & (ui < w) & (vi >= 0) & (vi < h)

@@ -167,6 +167,19 @@ def test_bad_image_upload_is_rejected(session, tmp_path):
     assert s.world.equal(ref)
 
 
+def test_huge_image_upload_is_rejected(session, tmp_path, monkeypatch):
+    from PIL import Image
+
+    s = session
+    ref = s.world.copy()
+    big = tmp_path / "big.png"
+    Image.new("RGB", (64, 64), (120, 80, 40)).save(big)
+    monkeypatch.setenv("MARBLE_MAX_IMAGE_PIXELS", "1000")  # 64 x 64 = 4096 pixels is "huge" here
+    with pytest.raises(InputError, match="(?i)pixel|large|big"):
+        s.generate(None, image=big)
+    assert s.world.equal(ref)
+
+
 def test_parse_color():
     assert parse_color("#ff8000") == (1.0, 128 / 255, 0.0)
     assert parse_color("rgba(255, 0, 0, 1)") == (1.0, 0.0, 0.0)
