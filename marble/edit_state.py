@@ -18,6 +18,7 @@ EYE = torch.eye(4, dtype=torch.float64)
 
 
 def clone_selection(selection: Selection) -> Selection:
+    """A CPU copy of ``selection`` (operations keep their own masks)."""
     return {k: v.detach().to("cpu", torch.bool).clone() for k, v in selection.items()}
 
 
@@ -33,6 +34,11 @@ def set_layer_order(world: World, order: list[str]) -> None:
 
 
 def check_transform(T) -> Tensor:
+    """Validate a ``[4, 4]`` similarity transform; return a float64 copy.
+
+    Raises:
+        InputError: not 4x4, NaN/Inf, a last row other than (0, 0, 0, 1), a non-uniform scale or a reflection.
+    """
     T = torch.as_tensor(T, dtype=torch.float64)
     if T.shape != (4, 4):
         raise InputError(f"transform `T` must be a 4x4 matrix, got shape {tuple(T.shape)}")
@@ -96,11 +102,13 @@ def replace_rows(g: Gaussians, idx: Tensor, **fields: Tensor) -> Gaussians:
 
 
 def pack_gaussians(g: Gaussians, tensors: dict, prefix: str) -> None:
+    """Store every field of ``g`` in ``tensors`` under ``prefix + name``."""
     for k, t in g.tensors().items():
         tensors[prefix + k] = t.detach().cpu()
 
 
 def unpack_gaussians(tensors: dict, prefix: str) -> Gaussians:
+    """Rebuild a :class:`Gaussians` stored by :func:`pack_gaussians`."""
     parts = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "/" not in k[len(prefix):]}
     if "means" not in parts:
         raise KeyError(prefix + "means")
@@ -108,6 +116,7 @@ def unpack_gaussians(tensors: dict, prefix: str) -> Gaussians:
 
 
 def pack_layer(layer: Layer, tensors: dict, prefix: str) -> dict:
+    """Store a whole layer (splats, mesh, transform) in ``tensors``; return its JSON description."""
     doc = {"name": layer.name, "label": layer.label, "visible": layer.visible, "meta": layer.meta,
            "gaussians": layer.gaussians is not None, "mesh": None}
     tensors[prefix + "transform"] = layer.transform
@@ -119,6 +128,7 @@ def pack_layer(layer: Layer, tensors: dict, prefix: str) -> dict:
 
 
 def unpack_layer(doc: dict, tensors: dict, prefix: str) -> Layer:
+    """Rebuild a layer stored by :func:`pack_layer`."""
     return Layer(
         doc["name"], label=doc["label"], visible=doc["visible"], meta=doc["meta"],
         gaussians=unpack_gaussians(tensors, prefix + "g/") if doc["gaussians"] else None,
@@ -128,6 +138,7 @@ def unpack_layer(doc: dict, tensors: dict, prefix: str) -> Layer:
 
 
 def layer_nbytes(layer: Layer) -> int:
+    """Approximate bytes held by a layer's splats and mesh arrays."""
     n = 0
     if layer.gaussians is not None:
         n += tensor_nbytes(*layer.gaussians.tensors().values())
@@ -137,6 +148,7 @@ def layer_nbytes(layer: Layer) -> int:
 
 
 def pack_selection(sel: Selection, tensors: dict, prefix: str) -> list[str]:
+    """Store the masks of ``sel`` in ``tensors``; return the layer names in order."""
     names = list(sel)
     for i, name in enumerate(names):
         tensors[f"{prefix}sel{i}"] = sel[name]
@@ -144,14 +156,17 @@ def pack_selection(sel: Selection, tensors: dict, prefix: str) -> list[str]:
 
 
 def unpack_selection(names: list[str], tensors: dict, prefix: str) -> Selection:
+    """Rebuild a selection stored by :func:`pack_selection`."""
     return {name: tensors[f"{prefix}sel{i}"].to(torch.bool) for i, name in enumerate(names)}
 
 
 def selection_nbytes(sel: Selection) -> int:
+    """Bytes held by a selection's masks."""
     return tensor_nbytes(*sel.values())
 
 
 def summarize(sel: Selection) -> str:
+    """The first few layer names of a selection, for history descriptions."""
     names = list(sel)
     text = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
     return text or "nothing"

@@ -59,6 +59,7 @@ class EditorSession:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def require_world(self) -> World:
+        """The current world, or ``InputError`` telling the user to generate or open one."""
         if self.world is None:
             raise InputError("no world yet: type a prompt (or upload an image) and press Generate, or open a .marble file")
         return self.world
@@ -190,18 +191,22 @@ class EditorSession:
         return self.selection_text()
 
     def invert_selection(self) -> str:
+        """Select everything visible that is not selected."""
         self.selection = S.invert(self.require_world(), self.selection)
         return self.selection_text()
 
     def grow_selection(self, radius: float) -> str:
+        """Add splats within ``radius`` metres of the selection."""
         self.selection = S.grow(self.require_world(), self.selection, radius)
         return self.selection_text()
 
     def clear_selection(self) -> str:
+        """Select nothing."""
         self.selection = {}
         return self.selection_text()
 
     def selection_text(self) -> str:
+        """A one-line summary of the selection."""
         if self.world is None:
             return "no world"
         return S.describe(self.world, self.selection)
@@ -220,45 +225,57 @@ class EditorSession:
         return op.description
 
     def delete(self) -> str:
+        """Delete the selection (whole layers with their meshes)."""
         return self.apply(E.Delete(self._sel()))
 
     def keep_only(self) -> str:
+        """Delete everything visible except the selection."""
         return self.apply(E.crop(self.require_world(), self._sel()))
 
     def move(self, dx: float, dy: float, dz: float) -> str:
+        """Move the selection by ``(dx, dy, dz)`` metres."""
         return self.apply(E.translate(self.require_world(), self._sel(), (dx, dy, dz)))
 
     def rotate(self, angle_deg: float, axis: str = "y") -> str:
+        """Rotate the selection about ``axis`` through its centre."""
         return self.apply(E.rotate(self.require_world(), self._sel(), angle_deg, axis=axis))
 
     def scale(self, factor: float) -> str:
+        """Scale the selection uniformly about its centre."""
         return self.apply(E.scale(self.require_world(), self._sel(), factor))
 
     def duplicate(self, dx: float = 0.0, dy: float = 0.0, dz: float = 0.0) -> str:
+        """Copy the selection into new layers moved by ``(dx, dy, dz)``."""
         T = torch.eye(4, dtype=torch.float64)
         T[:3, 3] = torch.tensor([float(dx), float(dy), float(dz)], dtype=torch.float64)
         return self.apply(E.Duplicate(self._sel(), T=T))
 
     def separate(self, name: str) -> str:
+        """Move the selected splats into a new layer (a generated name when ``name`` is empty)."""
         world = self.require_world()
         return self.apply(E.Separate(self._sel(), (name or "").strip() or world.unique_name("part")))
 
     def recolor(self, mode: str, *, color=None, factor: float = 1.0) -> str:
+        """Recolour the selection: ``set``/``tint`` take ``color``, ``brightness``/``saturation`` take ``factor``."""
         value = parse_color(color) if mode in ("set", "tint") else factor
         return self.apply(E.Recolor(self._sel(), mode=mode, value=value))
 
     def set_opacity(self, value: float) -> str:
+        """Set the selected splats' opacity (0..1)."""
         return self.apply(E.SetOpacity(self._sel(), value))
 
     def remove_floaters(self, std_ratio: float = 2.0, neighbors: int = 16) -> str:
+        """Delete statistical outliers (per layer, the sky skipped)."""
         return self.apply(E.remove_floaters(self.require_world(), std_ratio=std_ratio, neighbors=int(neighbors)))
 
     def rename_layer(self, old: str, new: str) -> str:
+        """Rename layer ``old`` to ``new``."""
         if not old:
             raise InputError("choose the layer to rename")
         return self.apply(E.RenameLayer(old, new))
 
     def set_visible(self, names, visible: bool) -> str:
+        """Show or hide layers (one undoable step per layer)."""
         names = [names] if isinstance(names, str) else list(names or [])
         if not names:
             raise InputError("choose one or more layers to show or hide")
@@ -268,17 +285,20 @@ class EditorSession:
         return "; ".join(self.apply(op) for op in ops)
 
     def import_asset(self, path: str | Path, *, offset=(0.0, 0.0, 0.0)) -> str:
+        """Compose a file (.marble, .ply, .spz, .glb, .obj...) into the world at ``offset``."""
         T = torch.eye(4, dtype=torch.float64)
         T[:3, 3] = torch.as_tensor([float(x) for x in offset], dtype=torch.float64)
         world = self.require_world()
         return self.apply(E.import_asset(world, path, T=T))
 
     def undo(self) -> str:
+        """Undo the latest edit."""
         op = self.history.undo(self.require_world())
         self._changed()
         return f"undid: {op.description}"
 
     def redo(self) -> str:
+        """Redo the latest undone edit."""
         op = self.history.redo(self.require_world())
         self._changed()
         return f"redid: {op.description}"
@@ -292,18 +312,23 @@ class EditorSession:
                  round(math.degrees(o.yaw), 1)] for o in self.world.layout.objects]
 
     def blockout_add(self, label: str, position, size=None, yaw_deg: float = 0.0) -> str:
+        """Add a labelled box to the blockout."""
         return self.apply(E.add_object(self.require_world(), label, position, size, yaw_deg=yaw_deg))
 
     def blockout_move(self, name: str, position, yaw_deg: float | None = None) -> str:
+        """Move (and turn) a blockout object."""
         return self.apply(E.move_object(self.require_world(), name, position=position, yaw_deg=yaw_deg))
 
     def blockout_resize(self, name: str, size) -> str:
+        """Resize a blockout object."""
         return self.apply(E.resize_object(self.require_world(), name, size))
 
     def blockout_relabel(self, name: str, label: str) -> str:
+        """Change what a blockout object is."""
         return self.apply(E.relabel_object(self.require_world(), name, label))
 
     def blockout_delete(self, name: str) -> str:
+        """Remove a blockout object (its layer goes on regenerate)."""
         return self.apply(E.delete_object(self.require_world(), name))
 
     def regenerate(self, *, preset: str | None = None, progress=None) -> str:
@@ -330,10 +355,12 @@ class EditorSession:
         return orbit(centre, radius=radius, height=radius * 0.4, n=8, width=w, height_px=h)
 
     def camera(self) -> Camera:
+        """The current preview camera."""
         cams = self.cameras()
         return cams[self.view_index % len(cams)]
 
     def set_view(self, index: int) -> None:
+        """Choose the preview camera by index."""
         n = len(self.cameras())
         i = int(index)
         if not 0 <= i < n:
@@ -380,16 +407,19 @@ class EditorSession:
         return rows
 
     def stats(self) -> dict:
+        """Counts and size of the world (zeros when there is none)."""
         if self.world is None:
             return {"layers": 0, "splats": 0, "triangles": 0, "size_m": [0, 0, 0]}
         return self.world.stats()
 
     def stats_text(self) -> str:
+        """The stats as one line."""
         s = self.stats()
         size = " x ".join(f"{v:g}" for v in s["size_m"])
         return f"{s['layers']} layers, {s['splats']:,} splats, {s['triangles']:,} triangles, {size} m"
 
     def history_text(self) -> str:
+        """The undo/redo state as one line."""
         items = self.history.descriptions()
         text = f"{len(items)} undoable" + (f", {len(self.history.redo_stack)} redoable" if self.history.can_redo else "")
         return text + ("" if not items else ": " + " | ".join(items[-6:]))

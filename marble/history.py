@@ -54,9 +54,11 @@ class Operation:
         return self.kind
 
     def apply(self, world: World) -> None:  # pragma: no cover - interface
+        """Make the edit; raise ``InputError`` before changing anything when it cannot be made."""
         raise NotImplementedError
 
     def undo(self, world: World) -> None:  # pragma: no cover - interface
+        """Reverse :meth:`apply` exactly (the world must be as :meth:`apply` left it)."""
         raise NotImplementedError
 
     def nbytes(self) -> int:
@@ -69,6 +71,7 @@ class Operation:
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict[str, Tensor], prefix: str) -> "Operation":
+        """Rebuild an operation saved by :meth:`to_state`."""
         raise NotImplementedError
 
 
@@ -128,15 +131,18 @@ class History:
         return op
 
     def clear(self) -> None:
+        """Forget every undo and redo entry."""
         self.undo_stack.clear()
         self.redo_stack.clear()
 
     @property
     def can_undo(self) -> bool:
+        """True when there is an edit to undo."""
         return bool(self.undo_stack)
 
     @property
     def can_redo(self) -> bool:
+        """True when there is an undone edit to redo."""
         return bool(self.redo_stack)
 
     def nbytes(self) -> int:
