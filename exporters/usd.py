@@ -189,6 +189,36 @@ def build_stage(
     stage.GetRootLayer().Save()
 
 
+def fix_zip_times(path: Path) -> None:
+    """Set every entry's timestamp in a stored zip (USDZ) to 1980-01-01 00:00, in place, so the
+    same world gives the same bytes (usd-core's packager stamps the current time)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        offsets = [info.header_offset for info in zf.infolist()]
+        start_dir = zf.start_dir
+        count = len(offsets)
+    dos_date = (0 << 9) | (1 << 5) | 1  # 1980-01-01
+    with open(path, "r+b") as fh:
+        for off in offsets:
+            fh.seek(off)
+            if struct.unpack("<I", fh.read(4))[0] != 0x04034B50:
+                raise ValueError(f"{path.name}: unexpected zip local header")
+            fh.seek(off + 10)
+            fh.write(struct.pack("<HH", 0, dos_date))
+        pos = start_dir
+        for _ in range(count):
+            fh.seek(pos)
+            head = fh.read(46)
+            if struct.unpack_from("<I", head)[0] != 0x02014B50:
+                raise ValueError(f"{path.name}: unexpected zip central header")
+            n, m, k = struct.unpack_from("<HHH", head, 28)
+            fh.seek(pos + 12)
+            fh.write(struct.pack("<HH", 0, dos_date))
+            pos += 46 + n + m + k
+
+
 def write_usd(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:
     """Write a USD stage (or a USDZ package) to ``path`` atomically."""
     from pxr import UsdUtils
@@ -206,6 +236,7 @@ def write_usd(scene: ExportScene, path: Path, options: ExportOptions) -> list[Pa
                 ok = (UsdUtils.CreateNewARKitUsdzPackage if arkit else UsdUtils.CreateNewUsdzPackage)(str(inner), str(out))
                 if not ok or not out.exists():
                     raise InputError(f"{path.name}: usd-core could not package the USDZ")
+                fix_zip_times(out)
                 if arkit:
                     from exporters.arkit import arkit_issues
 

@@ -165,9 +165,12 @@ def test_compressed_ply_extension_wins_over_ply(world, tmp_path):
 
 
 def test_export_is_deterministic(world, tmp_path):
-    for ext in (".ply", ".spz", ".compressed.ply", ".glb"):
+    import time
+
+    for ext in (".ply", ".spz", ".compressed.ply", ".glb", ".usdz"):
         a, b = tmp_path / f"a{ext}", tmp_path / f"b{ext}"
         export(world, a)
+        time.sleep(2.1 if ext == ".usdz" else 0)  # zip timestamps have 2-second resolution
         export(world, b)
         assert a.read_bytes() == b.read_bytes(), ext
 
