@@ -462,8 +462,9 @@ class _Assembler:
                         self.pending.colors.append(s.key)
                     elif s.kind == MATERIAL:
                         self.pending.materials.append(s.key)
-            elif not sp.soft_only():
-                self._post_modifier(sp)
+            elif made_of and not sp.soft_only():
+                self._post_modifier(sp)  # "a table made of oak", "chairs in blue", "a fence painted white"
+                self.made_of = True  # "upholstered in green velvet": the next modifier too
             return
         obj = sp.sense(OBJECT, soft=False)
         arch = sp.sense(ARCHETYPE, soft=False)

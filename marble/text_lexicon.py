@@ -72,8 +72,9 @@ CONJUNCTIONS = ("and", "or", "&", "plus", "along with", "together with", "as wel
 EACHES = ("each", "every", "either", "all the", "all of the", "both")
 BOUNDARIES = (",", ".", ";", ":", "!", "?", "(", ")", "with", "where", "while", "which", "who", "whose",
               "and then", "but", "has", "have", "having", "featuring", "includes", "including", "containing",
-              "full of", "filled with", "covered in", "covered with")
-MADE_OF_PHRASES = ("made of", "made from", "built of", "built from", "carved from", "carved out of", "in")
+              "full of", "filled with", "covered with")
+MADE_OF_PHRASES = ("made of", "made from", "built of", "built from", "carved from", "carved out of", "in", "is", "are",
+                   "painted", "painted in", "colored", "coloured", "upholstered in", "covered in", "clad in")
 
 INDOOR_HINTS = ("inside", "indoor", "indoors", "interior", "room", "rooms", "apartment interior", "house interior",
                 "home interior", "ceiling", "indoor scene")

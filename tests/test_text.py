@@ -150,6 +150,14 @@ def test_post_noun_material_and_colour(parse):
     assert one(spec, "chair").color_name == "blue"
 
 
+def test_modifiers_of_unbuilt_parts_stay_off_the_object(parse):
+    # "roof"/"door" are not categories: their colour must not repaint the house.
+    assert one(parse("a house with a red roof in a village"), "house").color_name is None
+    sofa = one(parse("a sofa upholstered in green velvet in a living room"), "sofa")
+    assert (sofa.color_name, sofa.material) == ("green", "fabric")
+    assert one(parse("a fence painted white in a village"), "fence").color_name == "white"
+
+
 def test_word_that_is_object_and_material(parse):
     # "pine"/"oak"/"stone" are objects alone and materials before a noun.
     spec = parse("an oak table next to a stone wall and an oak in the garden")
