@@ -322,7 +322,7 @@ def _cell_keys(s: _Samples, voxel: float, origin: np.ndarray) -> tuple[np.ndarra
         coarse = np.flatnonzero(level > lv)
         if not len(coarse):
             break
-        occupied = np.unique(_keys_at(offsets[own], s.layer[own], lv, voxel))
+        occupied = np.sort(_keys_at(offsets[own], s.layer[own], lv, voxel))  # duplicates are harmless
         q = _keys_at(offsets[coarse], s.layer[coarse], lv, voxel)
         pos = np.minimum(np.searchsorted(occupied, q), len(occupied) - 1)
         hit = occupied[pos] == q
@@ -340,9 +340,9 @@ def _merge(s: _Samples, voxel: float, origin: np.ndarray) -> dict[str, np.ndarra
     wsum = np.add.reduceat(w, starts)
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
 
-    def wmean(a: np.ndarray) -> np.ndarray:
-        a = a[order].astype(np.float64)
-        return np.add.reduceat(a * w[:, None], starts, axis=0) / wsum[:, None]
+    def wmean(a: np.ndarray, dtype=np.float64) -> np.ndarray:
+        a = a[order].astype(dtype, copy=False)
+        return np.add.reduceat(a * w[:, None].astype(dtype), starts, axis=0) / wsum[:, None].astype(dtype)
 
     # the best (highest-weight) pixel of each cell gives the normal, slant and footprint
     wmax = np.maximum.reduceat(w, starts)
@@ -354,7 +354,7 @@ def _merge(s: _Samples, voxel: float, origin: np.ndarray) -> dict[str, np.ndarra
     best = order[first_best[keep]]
     return {
         "means": wmean(s.points),
-        "colors": np.clip(wmean(s.colors), 0.0, 1.0),
+        "colors": np.clip(wmean(s.colors, np.float32), 0.0, 1.0),
         "normals": s.normals[best],
         "tangents": s.tangents[best],
         "footprint": s.footprint[best],
