@@ -185,3 +185,21 @@ def test_nan_splats_and_bad_focal_rejected():
         render(random_gaussians(10), [cam])
     with pytest.raises(ValueError, match="fy"):
         Camera(fx=10, fy=-1, cx=5, cy=5, width=10, height=10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="gsplat's rasterizer needs CUDA")
+def test_cpu_rasterizer_matches_gsplat_on_cuda():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from scripts.bench_render import make_camera, make_scene
+
+    G = make_scene(20_000)
+    cams = [make_camera(128), Camera.look_at((4.0, 3.0, 8.0), (0.0, 0.5, 0.0), width=128, height=128)]
+    cpu = render(G, cams, background=torch.tensor([0.2, 0.3, 0.4]))
+    gpu = render(G.to("cuda"), cams, background=torch.tensor([0.2, 0.3, 0.4]), backend="gsplat")
+    mse = ((cpu.colors - gpu.colors.cpu()) ** 2).mean()
+    psnr = -10 * torch.log10(mse)
+    assert psnr >= 40.0, float(psnr)
+    assert (cpu.alphas - gpu.alphas.cpu()).abs().mean() < 0.01
