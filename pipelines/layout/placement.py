@@ -756,6 +756,10 @@ class _Placer:
             child = Box(0.0, 0.0, size[0] / 2, size[2] / 2, yaw, 0.0, size[1])
             dist = tb.support(ux, uz) + child.support(ux, uz) + gap
             x, z = target.position[0] + ux * dist, target.position[2] + uz * dist
+            if kind == "next_to" and yaw == target.yaw and self.env.indoor and target.label in rules.WALL_INDOOR:
+                # beside something that backs onto a wall: flush with its back (nightstands at the bed's head)
+                lx = math.copysign(tb.hx + size[0] / 2 + gap, lu[0])
+                x, z = tb.to_world(lx, -(tb.hz - size[2] / 2))
             box = self._box(size, (x, 0.0, z), yaw, cat)
             if self._ok(box, cat):
                 if kind == "around":
