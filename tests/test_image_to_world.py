@@ -92,7 +92,7 @@ def test_corrupt_image(tmp_path):
 
 
 def test_refinement_on_request(photo):
-    pytest.importorskip("pipelines.refine")
+    import pipelines.refine  # noqa: F401  (refinement must exist: no skip)
     preset = get_preset(TINY, refine_steps=2)
     out = ImageToWorldPipeline()(photo, preset=preset, trajectory="walk", num_views=2, meshes=False, refine=True)
     assert out.world.provenance.stages["refine"].startswith("photometric:2 steps")

@@ -35,6 +35,8 @@ def generate(
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Diffusion inference steps [default: per checkpoint]."),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="Classifier-free guidance scale [default: per checkpoint]."),
+    trajectory: str = typer.Option("ring", "--trajectory", help="Image-to-world camera path: ring (360 degrees on the spot) or walk (forward)."),
+    views: Optional[int] = typer.Option(None, "--views", help="Image-to-world views including the photo [default: per preset]."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback", help="Use the embedded default when a model is missing (else exit 2)."),
     measure_fidelity: bool = typer.Option(False, "--measure-fidelity", help="Re-render the splats at the source views and record PSNR."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
@@ -75,7 +77,8 @@ def generate(
         out = Path("marble-out") / f"{sanitize_name(stem, fallback='world', max_length=48)}-s{seed}"
     _check_out_dir(out)
     models = ModelConfig(model=model, depth_model=depth_model, controlnet=controlnet, inpaint_model=inpaint_model,
-                         mode=mode, device=device, dtype=dtype, steps=steps, guidance=guidance, fallback=fallback)
+                         mode=mode, device=device, dtype=dtype, steps=steps, guidance=guidance, fallback=fallback,
+                         trajectory=trajectory, num_views=views)
 
     progress = None if quiet else tqdm_progress(disable=False)
     t0 = time.perf_counter()
