@@ -23,7 +23,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   echo "[setup] installing ${MARBLE_TORCH:-torch==2.13.0} (CPU build; set MARBLE_TORCH to choose another)"
   "${pip[@]}" install "${MARBLE_TORCH:-torch==2.13.0}"
 fi
-torch_version=$(.venv/bin/python -c "import torch; print(torch.__version__)")
+torch_version=$(.venv/bin/python -W ignore -c "import torch; print(torch.__version__)" 2>/dev/null)
 constraints=$(mktemp)
 trap 'rm -f "$constraints"' EXIT
 echo "torch==${torch_version}" > "$constraints"
