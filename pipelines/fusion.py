@@ -201,36 +201,40 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
     valid = np.isfinite(depth) & (depth > 0) & (conf > 1e-3)
     if not valid.any():
         return None
-    pts = unproject(view)
+    idx = np.flatnonzero(valid.reshape(-1))  # [M]
+    T = cam.T_world_camera.numpy()
+    R = T[:3, :3]
+    ray_cam = np.empty((len(idx), 3), np.float64)
+    ray_cam[:, 0] = ((idx % cam.width) + 0.5 - cam.cx) / cam.fx
+    ray_cam[:, 1] = ((idx // cam.width) + 0.5 - cam.cy) / cam.fy
+    ray_cam[:, 2] = 1.0
+    z64 = depth.reshape(-1)[idx].astype(np.float64)
+    P = (ray_cam * z64[:, None]) @ R.T + T[:3, 3]  # [M, 3] world points
+    d = (ray_cam @ R.T).astype(np.float32)  # [M, 3] view rays
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
     if view.normals is not None:
-        nrm = view.normals.astype(np.float32)
+        N = view.normals.reshape(-1, 3)[idx].astype(np.float32)
     else:
-        nrm = _normals_from_depth(pts, valid)
-    idx = np.flatnonzero(valid.reshape(-1))
-    P = pts.reshape(-1, 3)[idx]
-    N = nrm.reshape(-1, 3)[idx].astype(np.float32)
-    origin = cam.position.numpy()
-    d = (P - origin).astype(np.float32)
-    d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
-    forward = cam.T_world_camera[:3, 2].numpy().astype(np.float32)
-    nlen = np.linalg.norm(N, axis=1)
-    missing = nlen < 0.5
+        N = _normals_from_depth(unproject(view), valid).reshape(-1, 3)[idx]
+    forward = R[:, 2].astype(np.float32)
+    missing = np.einsum("ij,ij->i", N, N) < 0.25
     if missing.any():  # unknown normal: face the camera
         N[missing] = -d[missing]
     N /= np.maximum(np.linalg.norm(N, axis=1, keepdims=True), 1e-12)
-    dn = np.sum(N * d, axis=1)
-    flip = dn > 0
-    N[flip] = -N[flip]
+    dn = np.einsum("ij,ij->i", N, d)
+    N[dn > 0] *= -1.0
     cos = np.clip(np.abs(dn), MIN_COS, 1.0).astype(np.float32)
     # slant direction: the view ray projected into the tangent plane
-    t = d - np.sum(d * N, axis=1, keepdims=True) * N
-    tl = np.linalg.norm(t, axis=1, keepdims=True)
-    fallback = np.cross(N, forward[None, :])
-    fallback_len = np.linalg.norm(fallback, axis=1, keepdims=True)
-    fallback = np.where(fallback_len > 1e-6, fallback / np.maximum(fallback_len, 1e-12),
-                        np.cross(N, np.array([[1.0, 0.0, 0.0]], np.float32)))
-    t = np.where(tl > 1e-4, t / np.maximum(tl, 1e-12), fallback).astype(np.float32)
-    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+    t = d + np.abs(dn)[:, None] * N  # d - (d.N) N with N facing the camera
+    tl = np.linalg.norm(t, axis=1)
+    degenerate = tl <= 1e-4  # looking straight at the surface: any tangent will do
+    t[~degenerate] /= tl[~degenerate, None]
+    if degenerate.any():
+        nd = N[degenerate]
+        alt = np.cross(nd, forward[None, :])
+        alt_len = np.linalg.norm(alt, axis=1, keepdims=True)
+        alt = np.where(alt_len > 1e-6, alt, np.cross(nd, np.array([[1.0, 0.0, 0.0]], np.float32)))
+        t[degenerate] = alt / np.maximum(np.linalg.norm(alt, axis=1, keepdims=True), 1e-12)
     focal = math.sqrt(cam.fx * cam.fy)
     z = depth.reshape(-1)[idx].astype(np.float32)
     foot = (z / focal).astype(np.float32)
@@ -245,7 +249,7 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
     return _Samples(
         points=P,
         normals=N,
-        tangents=t,
+        tangents=t.astype(np.float32),
         colors=np.clip(view.rgb.reshape(-1, 3)[idx].astype(np.float32), 0.0, 1.0),
         footprint=foot,
         stretch=(1.0 / cos).astype(np.float32),
