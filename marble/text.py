@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 
-from marble.errors import InputError
+from marble.errors import InputError, ModelUnavailableError
 from marble.layout import ObjectSpec, Relation, SceneSpec
 from marble.limits import limits
 from marble.text_lexicon import (
@@ -608,8 +609,10 @@ def parse_prompt(prompt: str, *, embedder=None) -> SceneSpec:
     Args:
         prompt: what to make, e.g. ``"three red chairs around a wooden table in a cosy living room"``.
         embedder: the sentence embedder for words the lexicon does not know and for inferring the
-            archetype; ``None`` uses the packaged all-MiniLM-L6-v2 model (loaded once per process),
-            ``False`` uses the lexicon only. Anything with ``encode(list[str]) -> [N, D]`` works.
+            archetype; ``None`` uses the packaged all-MiniLM-L6-v2 model (loaded once per process,
+            only when the prompt needs it; if it cannot load, a ``RuntimeWarning`` is issued and the
+            word lists alone are used), ``False`` uses the word lists only. Anything with
+            ``encode(list[str]) -> [N, D]`` works.
 
     Returns:
         A :class:`~marble.layout.SceneSpec`: archetype (+ ``archetype_score``), indoor flag, objects
@@ -620,18 +623,29 @@ def parse_prompt(prompt: str, *, embedder=None) -> SceneSpec:
     """
     text = validate_prompt(prompt)
     if embedder is None:
-        from marble.text_embed import default_embedder
+        from marble.text_embed import LAZY_DEFAULT
 
-        embedder = default_embedder()
+        embedder = LAZY_DEFAULT  # loads the model only if this prompt needs it
     elif embedder is False:
         embedder = None
     tokens = tokenize(text)
     spans = _lexicon_spans(tokens)
     if embedder is not None:
-        spans = _resolve_unknown(spans, embedder)
+        try:
+            spans = _resolve_unknown(spans, embedder)
+        except ModelUnavailableError as exc:
+            # The embedded default must always work: fall back to the word lists alone.
+            warnings.warn(f"text model unavailable ({exc}); matching prompt words with the word lists only",
+                          RuntimeWarning, stacklevel=2)
+            embedder = None
     asm = _Assembler(tokens, spans)
     asm.run()
-    archetype, arch_score = _choose_archetype(asm, text, embedder)
+    try:
+        archetype, arch_score = _choose_archetype(asm, text, embedder)
+    except ModelUnavailableError as exc:
+        warnings.warn(f"text model unavailable ({exc}); inferring the place from the objects only",
+                      RuntimeWarning, stacklevel=2)
+        archetype, arch_score = _choose_archetype(asm, text, None)
     arch = ARCHETYPES[archetype]
     contents = {c: (lo, hi) for c, lo, hi in arch.contents}
     if arch.indoor:

@@ -121,6 +121,24 @@ def default_embedder() -> MiniLMEmbedder:
     return _DEFAULT
 
 
+class LazyDefaultEmbedder:
+    """Stands for :func:`default_embedder` but loads the model only when something is encoded.
+
+    Prompts whose words are all in the word lists and that name their place never need it.
+    """
+
+    @property
+    def name(self) -> str:
+        return default_embedder().name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """See :meth:`MiniLMEmbedder.encode`."""
+        return default_embedder().encode(texts)
+
+
+LAZY_DEFAULT = LazyDefaultEmbedder()
+
+
 def encode(embedder, texts: list[str]) -> np.ndarray:
     """``[N, D]`` float32 unit rows of ``embedder.encode(texts)`` (``[0, D]`` rows for no texts)."""
     if not texts:

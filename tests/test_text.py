@@ -432,6 +432,31 @@ def test_model_is_not_loaded_at_import():
     assert out == ["True", "False"]
 
 
+def test_model_loads_only_when_a_prompt_needs_it_and_falls_back_when_missing(tmp_path):
+    import subprocess
+    import sys
+
+    code = """
+import warnings, marble.text_embed as t
+from marble.errors import ModelUnavailableError
+from marble.text import parse_prompt
+spec = parse_prompt("three chairs around a table in a kitchen")
+print(t._DEFAULT is None, spec.archetype)
+def broken(self, model_dir=None):
+    raise ModelUnavailableError("the packaged text model is missing")
+t.MiniLMEmbedder.__init__ = broken
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    spec = parse_prompt("a sofa next to a conifer")
+print(spec.archetype, [o.category for o in spec.objects], len(caught), caught[0].category.__name__)
+"""
+    env = {"MARBLE_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "True kitchen"  # all words known, place named: no model load
+    assert lines[1] == "living_room ['sofa'] 1 RuntimeWarning"  # no model: word lists only, with a warning
+
+
 def test_other_embedders_and_lexicon_only_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("MARBLE_CACHE_DIR", str(tmp_path))
     spec = parse_prompt("three chairs around a table in a kitchen", embedder=_HashEmbedder())
