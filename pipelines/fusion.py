@@ -151,9 +151,11 @@ def unproject(view: View) -> np.ndarray:
     u, v = _pixel_grid(view)
     z = view.depth.astype(np.float64)
     T = cam.T_world_camera.numpy()
+    R = T[:3, :3]
     with np.errstate(invalid="ignore"):
-        x_cam = np.stack([(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z], axis=-1)
-        return x_cam @ T[:3, :3].T + T[:3, 3]
+        x = ((u - cam.cx) / cam.fx * z)[..., None]
+        y = ((v - cam.cy) / cam.fy * z)[..., None]
+        return x * R[:, 0] + y * R[:, 1] + z[..., None] * R[:, 2] + T[:3, 3]
 
 
 def _normals_from_depth(points: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -204,13 +206,11 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
     idx = np.flatnonzero(valid.reshape(-1))  # [M]
     T = cam.T_world_camera.numpy()
     R = T[:3, :3]
-    ray_cam = np.empty((len(idx), 3), np.float64)
-    ray_cam[:, 0] = ((idx % cam.width) + 0.5 - cam.cx) / cam.fx
-    ray_cam[:, 1] = ((idx // cam.width) + 0.5 - cam.cy) / cam.fy
-    ray_cam[:, 2] = 1.0
-    z64 = depth.reshape(-1)[idx].astype(np.float64)
-    P = (ray_cam * z64[:, None]) @ R.T + T[:3, 3]  # [M, 3] world points
-    d = (ray_cam @ R.T).astype(np.float32)  # [M, 3] view rays
+    x = (((idx % cam.width) + 0.5 - cam.cx) / cam.fx)[:, None]  # [M, 1] camera-frame ray (x, y, 1)
+    y = (((idx // cam.width) + 0.5 - cam.cy) / cam.fy)[:, None]
+    ray = x * R[:, 0] + y * R[:, 1] + R[:, 2]  # [M, 3] world ray with unit camera z (broadcast, not matmul)
+    P = ray * depth.reshape(-1)[idx].astype(np.float64)[:, None] + T[:3, 3]  # [M, 3] world points
+    d = ray.astype(np.float32)
     d /= np.linalg.norm(d, axis=1, keepdims=True)
     if view.normals is not None:
         N = view.normals.reshape(-1, 3)[idx].astype(np.float32)
@@ -228,7 +228,7 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
     t = d + np.abs(dn)[:, None] * N  # d - (d.N) N with N facing the camera
     tl = np.linalg.norm(t, axis=1)
     degenerate = tl <= 1e-4  # looking straight at the surface: any tangent will do
-    t[~degenerate] /= tl[~degenerate, None]
+    t /= np.maximum(tl, 1e-12)[:, None]
     if degenerate.any():
         nd = N[degenerate]
         alt = np.cross(nd, forward[None, :])
