@@ -205,15 +205,15 @@ class LayoutRenderer:
         w = camera.width
         row, col = idx // w, idx % w
         R = camera.T_world_camera[:3, :3].numpy().astype(np.float32)
-        acc = rgb[idx].astype(np.float32).copy()  # the centre ray counts as one sample
-        for ox, oy in _SUBPIXEL[: self.edge_samples]:
-            x = (col + 0.5 + ox - camera.cx) / camera.fx
-            y = (row + 0.5 + oy - camera.cy) / camera.fy
-            d = np.stack([x, y, np.ones_like(x)], axis=1).astype(np.float32) @ R.T
-            d /= np.linalg.norm(d, axis=1, keepdims=True)
-            acc += self._trace(origin, d)[0]
+        k = self.edge_samples
+        offsets = np.asarray(_SUBPIXEL[:k], np.float32)  # [k, 2]
+        x = ((col[None, :] + 0.5 + offsets[:, :1] - camera.cx) / camera.fx).reshape(-1, 1).astype(np.float32)
+        y = ((row[None, :] + 0.5 + offsets[:, 1:] - camera.cy) / camera.fy).reshape(-1, 1).astype(np.float32)
+        d = x * R[:, 0] + y * R[:, 1] + R[:, 2]  # [k * E, 3], all sub-pixel rays in one batch
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        sub = self._trace(origin, d)[0].reshape(k, len(idx), 3)
         out = rgb.copy()
-        out[idx] = acc / (1 + min(self.edge_samples, len(_SUBPIXEL)))
+        out[idx] = (rgb[idx] + sub.sum(axis=0)) / (1 + k)  # the centre ray counts as one sample
         return out
 
     # ------------------------------------------------------------------ internals
