@@ -307,7 +307,10 @@ class _Assembler:
             self.meta[idx].implicit = True
         if self.rel is not None:
             kind, subjects = self.rel
-            self._relate(subjects, kind, idx, each=p.each)
+            if kind.startswith("~"):  # "a cabin surrounded by trees": the trees are around the cabin
+                self._relate([idx], kind[1:], subjects[-1])
+            else:
+                self._relate(subjects, kind, idx, each=p.each)
             self.rel = None
             self.group, self.group_is_target = [idx], True
         elif self.inverted_kind is not None:
@@ -316,7 +319,10 @@ class _Assembler:
             self.group, self.group_is_target = [], False
         elif self.inverted is not None:
             kind, target = self.inverted
-            self._relate([idx], kind, target)
+            if kind.startswith("~"):  # "surrounded by trees, a cabin"
+                self._relate([target], kind[1:], idx)
+            else:
+                self._relate([idx], kind, target)
             self.inverted = None
             self.group, self.group_is_target = [idx], False
         else:

@@ -61,6 +61,10 @@ RELATION_PHRASES = {
     "near": "near", "nearby": "near", "close to": "near", "near to": "near", "by": "near",
     "not far from": "near", "at": "near",
     "against": "next_to", "along": "next_to", "lining": "next_to",
+    "between": "next_to", "on either side of": "next_to", "on both sides of": "next_to", "across from": "in_front_of",
+    "at the foot of": "in_front_of", "among": "near", "amongst": "near", "amid": "near", "in the middle of": "near",
+    # Inverse relations ("~"): the *target* gets the relation, pointing at the subject.
+    "surrounded by": "~around", "encircled by": "~around", "ringed by": "~around", "flanked by": "~next_to",
 }
 # Phrases naming a wall as the target ("against the wall", "on the wall", "hanging on a wall").
 WALL_WORDS = ("wall", "walls")

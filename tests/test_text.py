@@ -179,6 +179,9 @@ def test_word_that_is_object_and_material(parse):
     ("a rug under the coffee table", "rug", "under", "table"),
     ("a tent near the lake", "tent", "near", "pond"),
     ("on the desk sits a laptop", "computer", "on", "desk"),
+    ("a cabin surrounded by pine trees", "pine_tree", "around", "cabin"),
+    ("surrounded by pine trees, a cabin", "pine_tree", "around", "cabin"),
+    ("a house between two trees", "house", "next_to", "oak_tree"),
 ])
 def test_relations(parse, prompt, subject, kind, target):
     spec = parse(prompt)
