@@ -46,10 +46,11 @@ def available_cpus() -> int:
 
 
 def warm_up() -> None:
-    """Load what every job needs once per worker: the pipelines, the exporters and the prompt embedder.
+    """Load what every job needs once per worker: the pipelines, the exporters and the prompt parser.
 
-    Parsing one short prompt loads the MiniLM embedder and the vocabulary index into this process,
-    so every later job in the worker reuses them instead of loading its own.
+    Parsing one short prompt builds the text module's process-wide state here, so jobs reuse it.
+    The MiniLM embedder is a process-wide singleton that ``marble.text`` loads the first time a
+    prompt needs it, so a worker loads it at most once however many jobs it runs.
     """
     import exporters  # noqa: F401
     import pipelines  # noqa: F401
