@@ -30,6 +30,8 @@ from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn, report
 from marble.view import View
 from marble.world import Environment, World
+from pipelines.views.edges import silhouette_pixels
+from pipelines.views.shading import sky_pixels
 
 SKY_LAYER = "sky"
 """Name of the layer holding the sky dome."""
@@ -260,26 +262,6 @@ def _lift(view: View, layer_map: np.ndarray) -> _Samples | None:
     )
 
 
-def silhouette_pixels(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) -> np.ndarray:
-    """Pixels on silhouettes.
-
-    Args:
-        depth: ``[H, W]`` z-depth (``inf`` for sky).
-        ids: ``[H, W]`` layer ids.
-        rel: relative depth jump that counts as an edge.
-    Returns:
-        ``[H, W]`` bool: a 4-neighbour is on another layer, on the sky, or at a depth jump.
-    """
-    d = np.where(np.isfinite(depth), depth, np.float32(1e9)).astype(np.float32)
-    e = np.zeros(depth.shape, bool)
-    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
-        jump = (ids[a] != ids[b]) | (np.abs(d[a] - d[b]) > rel * np.minimum(d[a], d[b]))
-        e[a] |= jump
-        e[b] |= jump
-    return e
-
-
 def _concat_samples(items: list[_Samples]) -> _Samples:
     return _Samples(**{k: np.concatenate([getattr(s, k) for s in items]) for k in _Samples.__dataclass_fields__})
 
@@ -472,15 +454,11 @@ def _sky_dome(views: list[View], *, count: int, centre: np.ndarray, radius: floa
     colors[seen] = acc[seen] / cnt[seen, None]
     if not seen.all():
         if environment is not None:
-            from pipelines.views.shading import sky_pixels
-
             colors[~seen] = sky_pixels(environment, dirs[~seen])
         elif seen.any():
             _, nn = cKDTree(dirs[seen]).query(dirs[~seen])
             colors[~seen] = colors[seen][nn]
         else:
-            from pipelines.views.shading import sky_pixels
-
             colors[~seen] = sky_pixels(Environment(), dirs[~seen])
     spacing = radius * math.sqrt(2 * math.pi * (1 - SKY_MIN_Y) / count)
     sig = np.full(count, 0.6 * spacing, np.float32)
@@ -656,8 +634,6 @@ def rerender(gaussians: Gaussians, view: View, *, environment: Environment | Non
     rgb = out.colors[0].numpy()
     alpha = out.alphas[0].numpy()
     if environment is not None:
-        from pipelines.views.shading import sky_pixels
-
         bg = sky_pixels(environment, view.camera.ray_directions().numpy())
     else:
         bg = np.where(np.isfinite(view.depth)[..., None], 0.0, view.rgb).astype(np.float32)

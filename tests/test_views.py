@@ -298,3 +298,21 @@ def test_rig_follows_the_ground_mesh_when_given():
     ring = [c for c in cams if c.name.startswith("ring_") and not c.name.startswith("ring_hi")]
     for c in ring:
         assert float(c.position[1]) == pytest.approx(2.0 + 1.6, abs=1e-3)
+
+
+def test_silhouettes_are_antialiased_and_nothing_else_changes():
+    from pipelines.views import silhouette_pixels
+
+    depth = np.full((6, 8), np.inf, np.float32)
+    depth[2:4, 3:6] = 5.0
+    ids = np.where(np.isfinite(depth), 0, -1).astype(np.int32)
+    edge = silhouette_pixels(depth, ids)
+    assert edge[2:4, 3:6].all() and edge[1, 3] and edge[2, 2] and not edge[0, 0] and not edge[5, 7]
+    layout, geometry = make_scene()
+    cam = Camera.look_at((3.0, 1.2, -3.0), (3.0, 0.5, 1.0), width=40, height=30, fov_y_deg=40)
+    sharp = LayoutRenderer(geometry, layout, seed=0, albedo_fn=ALBEDO, edge_samples=0).render(cam)
+    smooth = LayoutRenderer(geometry, layout, seed=0, albedo_fn=ALBEDO).render(cam)
+    e = silhouette_pixels(sharp.depth, sharp.object_ids)
+    assert e.any() and np.array_equal(sharp.depth, smooth.depth)
+    assert np.array_equal(sharp.rgb[~e], smooth.rgb[~e])
+    assert np.abs(sharp.rgb[e] - smooth.rgb[e]).max() > 0.02

@@ -5,6 +5,7 @@ cameras, seed=...)`` renders each with :class:`LayoutRenderer` (open3d/Embree ra
 CPU) into ``marble.view.View`` objects that ``pipelines.fusion.fuse_views`` turns into splats.
 """
 
+from pipelines.views.edges import silhouette_pixels
 from pipelines.views.raycast import LayoutRenderer, camera_rays, render_views
 from pipelines.views.rig import CLEARANCE, EYE_HEIGHT, camera_rig
 from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels
@@ -19,5 +20,6 @@ __all__ = [
     "lamp_lights",
     "render_views",
     "shade",
+    "silhouette_pixels",
     "sky_pixels",
 ]

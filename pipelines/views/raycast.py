@@ -19,6 +19,7 @@ from marble.errors import InputError
 from marble.layout import Layout
 from marble.progress import ProgressFn, report
 from marble.view import View
+from pipelines.views.edges import silhouette_pixels
 from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels, sun_strength, sun_vector
 
 AlbedoFn = Callable[..., np.ndarray]
@@ -196,8 +197,6 @@ class LayoutRenderer:
     def _antialias_edges(self, camera: Camera, origin: np.ndarray, rgb: np.ndarray, depth: np.ndarray,
                          ids: np.ndarray) -> np.ndarray:
         """Average ``edge_samples`` sub-pixel rays on silhouette pixels (layer change, sky, depth jump)."""
-        from pipelines.fusion import silhouette_pixels  # lazy: fusion imports views lazily too
-
         edge = silhouette_pixels(depth, ids).reshape(-1)
         if not edge.any():
             return rgb
