@@ -272,6 +272,10 @@ class _Assembler:
         self.pending = _Pending()
 
     def _relate(self, subjects: list[int], kind: str, target: int, *, each: bool = False) -> None:
+        if kind.startswith("~"):  # inverse ("a cabin surrounded by trees"): the target points at the subject
+            for k in subjects[-1:]:
+                self._relate([target], kind[1:], k)
+            return
         t = self.objects[target]
         for s in subjects:
             o = self.objects[s]
@@ -307,10 +311,7 @@ class _Assembler:
             self.meta[idx].implicit = True
         if self.rel is not None:
             kind, subjects = self.rel
-            if kind.startswith("~"):  # "a cabin surrounded by trees": the trees are around the cabin
-                self._relate([idx], kind[1:], subjects[-1])
-            else:
-                self._relate(subjects, kind, idx, each=p.each)
+            self._relate(subjects, kind, idx, each=p.each)
             self.rel = None
             self.group, self.group_is_target = [idx], True
         elif self.inverted_kind is not None:
@@ -319,10 +320,7 @@ class _Assembler:
             self.group, self.group_is_target = [], False
         elif self.inverted is not None:
             kind, target = self.inverted
-            if kind.startswith("~"):  # "surrounded by trees, a cabin"
-                self._relate([target], kind[1:], idx)
-            else:
-                self._relate([idx], kind, target)
+            self._relate([idx], kind, target)
             self.inverted = None
             self.group, self.group_is_target = [idx], False
         else:

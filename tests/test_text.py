@@ -585,7 +585,7 @@ def _check_contract(spec: SceneSpec) -> None:
             assert o.relation.kind in RELATION_KINDS and o.relation.target in OBJECTS
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=30))
 def test_any_word_salad_gives_a_valid_spec(words):
     _check_contract(parse_prompt(" ".join(words), embedder=False))
