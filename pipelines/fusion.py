@@ -486,7 +486,8 @@ def fuse_views(
             fused, merges are weighted by confidence, view angle and resolution.
         preset: ``voxel_size`` (finest merge cell, metres), ``max_splats`` (cap over all layers,
             sky excluded), ``sky_splats`` (dome size).
-        seed: makes the result deterministic (the dome's azimuth phase); same inputs, same bits.
+        seed: seeds the dome's azimuth phase and the tie-break of the splat cap; same views,
+            preset and seed give the same splats bit for bit.
         environment: fills sky directions no view saw; ``None`` uses the nearest seen sky colour.
         progress: ``(stage, fraction, message)`` callback, stage ``"fusion"``.
         sky: build the sky dome.
@@ -551,9 +552,9 @@ def fuse_views(
     stretch = np.where(edge, 1.0, np.minimum(merged["stretch"], MAX_STRETCH))
     # splats about one source pixel wide lean on the renderer's 0.3 px^2 low-pass to close gaps;
     # cells holding several pixels (near surfaces) need wider ones to overlap their neighbours
-    k = SPLAT_SIGMA + SPLAT_SIGMA_MERGED * (1.0 - np.clip(merged["footprint"] / size, 0.0, 1.0))
-    sig_t = k * shrink * np.maximum(merged["cell"], merged["footprint"] * stretch)
-    sig_b = k * shrink * size
+    frac = SPLAT_SIGMA + SPLAT_SIGMA_MERGED * (1.0 - np.clip(merged["footprint"] / size, 0.0, 1.0))
+    sig_t = frac * shrink * np.maximum(merged["cell"], merged["footprint"] * stretch)
+    sig_b = frac * shrink * size
     layer_of = merged["layer"][keep]
     gaussians: dict[str, Gaussians] = {}
     counts: dict[str, int] = {}
