@@ -266,10 +266,17 @@ class World:
     def num_triangles(self) -> int:
         return sum(layer.num_triangles for layer in self.layers)
 
-    def bounds(self, *, visible_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """World-space axis-aligned bounds ``(min [3], max [3])`` of splat centres and mesh vertices."""
+    def bounds(self, *, visible_only: bool = True, include_environment: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """World-space axis-aligned bounds ``(min [3], max [3])`` of splat centres and mesh vertices.
+
+        Args:
+            visible_only: skip hidden layers.
+            include_environment: count environment layers (the far sky dome, ``meta["environment"]``).
+        """
         lo, hi = [], []
         for layer in self._choose(None, visible_only):
+            if not include_environment and layer.meta.get("environment"):
+                continue
             g = layer.world_gaussians()
             if g is not None and g.num_splats:
                 a, b = g.bounds()
@@ -284,8 +291,8 @@ class World:
         return np.min(lo, axis=0), np.max(hi, axis=0)
 
     def stats(self) -> dict:
-        """Counts and size for display: layers, splats, triangles, extent in metres."""
-        lo, hi = self.bounds()
+        """Counts and size for display: layers, splats, triangles, extent in metres (sky dome left out)."""
+        lo, hi = self.bounds(include_environment=False)
         return {
             "layers": len(self._layers),
             "splats": self.num_splats,
