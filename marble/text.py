@@ -414,6 +414,7 @@ class _Assembler:
                 self.pending.touch(sp.start)
                 self.pending.definite = True
             elif NEGATION in kinds:
+                self.pending.touch(sp.start)
                 self.pending.negated = True
             elif MADE_OF in kinds:
                 self.made_of = True
@@ -689,7 +690,7 @@ def describe_spec(spec: SceneSpec) -> str:
         f"objects:   {len(spec.objects) if spec.objects else 'none named (the archetype decides)'}",
     ]
     for o in spec.objects:
-        parts = [f"  {o.count:>3} x {o.category}"]
+        parts = [f"   no {o.category}" if o.count == 0 else f"  {o.count:>3} x {o.category}"]
         if o.color_name:
             parts.append(f"colour {o.color_name}")
         if o.material:
