@@ -20,6 +20,9 @@ def test_atomic_write_replaces_or_leaves_previous(tmp_path):
             1 / 0
     assert p.read_text() == "one"
     assert sorted(os.listdir(tmp_path)) == ["a.txt"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
 
 
 @pytest.mark.parametrize(
