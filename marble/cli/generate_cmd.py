@@ -94,7 +94,7 @@ def generate(
     )
     psnr = (world.provenance.metrics or {}).get("fusion_psnr")
     if psnr:
-        typer.echo(f"Fusion fidelity: {psnr.get('mean_psnr_db', psnr)} dB PSNR at the source views.")
+        typer.echo(f"Fusion fidelity: {psnr.get('mean', psnr)} dB PSNR at the source views.")
     typer.echo(f"Files in {out.resolve()}:")
     for f in manifest["files"]:
         typer.echo(f"  {f['path']:<24} {f['bytes'] / 1e6:8.2f} MB")
