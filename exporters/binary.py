@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from marble.errors import FormatError, InputError
-from marble.limits import env_var, limits
+from marble.limits import check_memory, env_var, limits
 
 
 def read_input_bytes(path: str | Path) -> bytes:
@@ -36,6 +36,8 @@ def check_count(path: str | Path, count: int, *, what: str = "splats") -> int:
             f"{Path(path).name}: {count} {what} is over the limit of {cap} "
             f"({env_var('max_splats' if what == 'splats' else 'max_triangles')})"
         )
+    # decoded splats take ~60 bytes each in float32 plus temporaries; triangles ~100 with vertices
+    check_memory(count * (240 if what == "splats" else 100), f"{Path(path).name}: importing {count:,} {what}")
     return count
 
 

@@ -52,3 +52,23 @@ def limits() -> Limits:
 def env_var(name: str) -> str:
     """The environment variable that overrides limit ``name``."""
     return _ENV[name]
+
+
+def check_memory(nbytes: int | float, what: str) -> None:
+    """Refuse an operation that plans to allocate more than ``memory_budget_bytes``.
+
+    Args:
+        nbytes: the operation's estimated peak allocation in bytes.
+        what: the operation, for the message (e.g. "importing 50,000,000 splats").
+
+    Raises:
+        BudgetError: naming the operation, the estimate, the budget and the variable that raises it.
+    """
+    from marble.errors import BudgetError
+
+    budget = limits().memory_budget_bytes
+    if nbytes > budget:
+        raise BudgetError(
+            f"{what} would need about {nbytes / 2**30:.1f} GiB, over the memory budget of "
+            f"{budget / 2**30:.1f} GiB: reduce the size or raise {_ENV['memory_budget_bytes']}"
+        )

@@ -65,7 +65,8 @@ def batch(
     except JobFileError as exc:
         for line in exc.lines():
             print(f"error: {line}", file=sys.stderr)
-        print(f"error: {len(exc.problems)} bad line(s) in {jobs}; nothing was run", file=sys.stderr)
+        if len(exc.problems) > 1:  # one problem is its own one-line message
+            print(f"error: {len(exc.problems)} bad line(s) in {jobs}; nothing was run", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
     in_main = threading.current_thread() is threading.main_thread()  # signal handlers need the main thread

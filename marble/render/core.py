@@ -15,7 +15,7 @@ from torch import Tensor
 from marble.camera import Camera, stack_cameras
 from marble.errors import InputError
 from marble.gaussians import Gaussians
-from marble.limits import limits
+from marble.limits import check_memory, limits
 
 BACKENDS = ("auto", "cpu", "gsplat", "reference")
 
@@ -69,6 +69,9 @@ def check_inputs(gaussians: Gaussians, cameras: list[Camera], width: int, height
     for name, v in (("width", width), ("height", height)):
         if int(v) != v or v < 1 or v > side:
             raise InputError(f"`{name}` must be an integer in 1..{side}, got {v}")
+    # outputs and per-pixel buffers (~64 B/pixel) plus per-camera projections (~160 B/splat)
+    check_memory(len(cameras) * (int(width) * int(height) * 64 + gaussians.num_splats * 160),
+                 f"rendering {len(cameras)} view(s) of {gaussians.num_splats:,} splats at {width}x{height}")
     if sh_degree is not None and sh_degree not in (0, 1, 2, 3):
         raise InputError(f"`sh_degree` must be 0, 1, 2 or 3, got {sh_degree}")
     if sh_degree is not None and sh_degree > gaussians.sh_degree:
