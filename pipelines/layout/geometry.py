@@ -77,6 +77,8 @@ def bake_vertex_colors(geom: SceneGeometry, *, seed: int, max_edge: float | None
     longest = np.linalg.norm(v[f[:, [1, 2, 0]]] - v[f], axis=2).max(1) if len(f) else np.zeros(0)
     if max_edge is not None:
         edge = float(max_edge)
+    elif len(f) >= max_faces:  # already at the budget: colour the vertices as they are
+        edge = float("inf")
     else:
         edge = _target_edge(mesh, max_faces)
         while _faces_after(longest, edge) > max_faces:  # exact count: each split quarters a face
