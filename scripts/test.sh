@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh test
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
-exec .venv/bin/python -m pytest "$@"
+# -n auto: one worker per core (2 in CI); --dist loadfile keeps module fixtures to one worker each
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"
