@@ -94,7 +94,8 @@ def generate(
     )
     psnr = (world.provenance.metrics or {}).get("fusion_psnr")
     if psnr:
-        typer.echo(f"Fusion fidelity: {psnr.get('mean', psnr)} dB PSNR at the source views.")
+        typer.echo(f"Fusion fidelity: {psnr['mean']:.1f} dB mean PSNR at the {len(psnr.get('per_view', []))} source views "
+                   f"(worst {psnr['min']:.1f} dB).")
     typer.echo(f"Files in {out.resolve()}:")
     for f in manifest["files"]:
         typer.echo(f"  {f['path']:<24} {f['bytes'] / 1e6:8.2f} MB")
