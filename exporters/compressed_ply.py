@@ -148,7 +148,13 @@ def decode_compressed_ply(path: str | Path, data: bytes, *, axes: str | None = N
         lerp(cf("min_scale_z"), cf("max_scale_z"), _unpack_unorm(ps, 11)),
     ], axis=1)
     cols = [_unpack_unorm(pc >> np.uint32(s), 8) for s in (24, 16, 8, 0)]
-    if "min_r" in (ch.dtype.names or ()):
+    colour_props = [f"{b}_{c}" for b in ("min", "max") for c in "rgb"]
+    present = [k for k in colour_props if k in (ch.dtype.names or ())]
+    if present and len(present) != len(colour_props):  # colour ranges come as a set of six or not at all
+        missing = sorted(set(colour_props) - set(present))
+        raise FormatError(f"{name}: chunk element has {present[0]!r} but no {missing[0]!r} property")
+    if present:
+        require_finite(path, chunk_colour=np.stack([cf(k) for k in colour_props], axis=1))
         rgb = np.stack([lerp(cf(f"min_{c}"), cf(f"max_{c}"), cols[i]) for i, c in enumerate("rgb")], axis=1)
     else:
         rgb = np.stack(cols[:3], axis=1)

@@ -7,7 +7,7 @@ kept in ``tests/corpus/`` and replayed by ``test_corpus_regressions``.
 
 from __future__ import annotations
 
-import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -104,21 +104,25 @@ EXTENSIONS = sorted(IMPORTERS) + [".marble"]
 
 @pytest.mark.parametrize("ext", EXTENSIONS)
 def test_fuzz_importer(ext, seeds, tmp_path):
+    last: dict[str, bytes] = {}
+
     @FUZZ
     @given(mutations=st.lists(_mutations(), min_size=1, max_size=3))
     def run(mutations):
-        data = _apply(seeds[ext], mutations)
-        try:
-            _check(ext, data, tmp_path)
-        except AssertionError:
-            raise
-        except Exception as exc:  # save the input so it becomes a regression case
-            CORPUS.mkdir(exist_ok=True)
-            name = f"{ext.strip('.').replace('.', '_')}-{abs(hash(data)) % 10**10}{ext}"
-            (CORPUS / name).write_bytes(data)
-            raise AssertionError(f"{ext}: {type(exc).__name__}: {exc} (saved as tests/corpus/{name})") from exc
+        data = last["data"] = _apply(seeds[ext], mutations)
+        _check(ext, data, tmp_path)
 
-    run()
+    try:
+        run()
+    except AssertionError:
+        raise
+    except Exception as exc:
+        # hypothesis replays the shrunk failing example last: keep it as a regression case
+        CORPUS.mkdir(exist_ok=True)
+        data = last["data"]
+        name = f"{ext.strip('.').replace('.', '_')}-{zlib.crc32(data):08x}{ext}"
+        (CORPUS / name).write_bytes(data)
+        raise AssertionError(f"{ext}: {type(exc).__name__}: {exc} (saved as tests/corpus/{name})") from exc
 
 
 @pytest.mark.parametrize("ext", EXTENSIONS)
