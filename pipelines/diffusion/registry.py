@@ -20,7 +20,7 @@ from marble.errors import InputError, ModelUnavailableError
 
 KINDS = ("text2image", "inpaint", "controlnet", "depth")
 
-# Default public checkpoints (documented in docs/diffusion.md); used only when the user asks for
+# Default public checkpoints (documented in the README, "Learned generation"); used only when the user asks for
 # "default" in the CLI, never downloaded implicitly.
 DEFAULT_MODELS = {
     "text2image": "stabilityai/sd-turbo",
