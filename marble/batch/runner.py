@@ -49,14 +49,25 @@ def warm_up() -> None:
     """Load what every job needs once per worker: the pipelines, the exporters and the prompt parser.
 
     Parsing one short prompt builds the text module's process-wide state here, so jobs reuse it.
-    The MiniLM embedder is a process-wide singleton that ``marble.text`` loads the first time a
-    prompt needs it, so a worker loads it at most once however many jobs it runs.
+    The MiniLM embedder (a process-wide singleton) and its vocabulary index are loaded here too:
+    most prompts have a word the lexicon does not know, and loading it inside the first job made
+    that job 3-4 s slower on every worker (paid again by each worker in a pool). A worker that
+    cannot load it still runs jobs: the prompt parser then falls back to its word lists.
     """
     import exporters  # noqa: F401
     import pipelines  # noqa: F401
     from marble.text import parse_prompt
+    from marble.text_embed import LAZY_DEFAULT, vocab_index
 
     parse_prompt("a small wooden cabin in a pine forest")
+    import open3d  # noqa: F401 - the view renderer imports it lazily; ~0.8 s that the first job would pay
+
+    try:
+        vocab_index(LAZY_DEFAULT)
+        LAZY_DEFAULT.encode(["a quiet courtyard"])
+    except Exception as exc:  # noqa: BLE001 - a missing model degrades parsing, it does not stop the batch
+        print(f"warning: batch worker {os.getpid()} could not load the prompt embedder "
+              f"({type(exc).__name__}: {exc}); prompts are parsed with word lists only", file=sys.stderr)
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -89,7 +100,16 @@ def _worker_main(conn, out_dir: str, threads: int, parent_pid: int) -> None:
         except (EOFError, OSError):
             return
         if msg is None:
-            return
+            # Every output is already renamed into place and the result sent: skip the interpreter's
+            # teardown (about 1 s with torch, transformers and open3d loaded), which the driver waits for.
+            with contextlib.suppress(Exception):
+                conn.close()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                from multiprocessing import util as mp_util
+
+                mp_util._run_finalizers(0)  # unlink this process's semaphores (tqdm's lock), as a normal exit would
+            os._exit(0)
         job = Job.from_dict(msg)
         conn.send(("started", job.name, os.getpid()))
         result = run_job(job, out_dir)
