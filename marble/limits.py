@@ -54,6 +54,19 @@ def env_var(name: str) -> str:
     return _ENV[name]
 
 
+MAX_SEED = 2**32 - 1
+"""Largest generation seed (seeds are 32-bit unsigned, as torch and numpy generators take them)."""
+
+
+def check_seed(seed) -> int:
+    """Return ``seed`` if it is an ``int`` in ``0..MAX_SEED``; else raise ``InputError`` naming it."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed <= MAX_SEED):
+        from marble.errors import InputError
+
+        raise InputError(f"`seed` must be an integer in 0..{MAX_SEED}, got {seed!r}")
+    return seed
+
+
 def check_memory(nbytes: int | float, what: str) -> None:
     """Refuse an operation that plans to allocate more than ``memory_budget_bytes``.
 

@@ -27,24 +27,15 @@ EYE_HEIGHT = 1.6
 
 # ---------------------------------------------------------------------- camera paths
 def scene_bounds(world) -> tuple[np.ndarray, np.ndarray]:
-    """``(lo [3], hi [3])`` of the visible layers, leaving out sky domes (they would swamp the scene)."""
-    los, his = [], []
-    for layer in world.layers:
-        if not layer.visible or "sky" in (layer.label.lower(), layer.name.lower()):
-            continue
-        g = layer.world_gaussians()
-        if g is not None and g.num_splats:
-            a, b = g.bounds()
-            los.append(a.cpu().numpy())
-            his.append(b.cpu().numpy())
-        if layer.mesh is not None and len(layer.mesh.vertices):
-            m = layer.world_mesh()
-            los.append(m.bounds[0])
-            his.append(m.bounds[1])
-    if not los:
+    """``(lo [3], hi [3])`` of the visible layers, leaving out the sky dome (it would swamp the scene).
+
+    A world that holds nothing but environment layers falls back to all of them.
+    """
+    if any(layer.visible and not layer.is_environment for layer in world.layers):
+        lo, hi = world.bounds(include_environment=False)
+    else:
         lo, hi = world.bounds()
-        return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
-    return np.min(los, axis=0).astype(np.float64), np.max(his, axis=0).astype(np.float64)
+    return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 
 def camera_path(

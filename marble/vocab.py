@@ -7,7 +7,7 @@ Sizes are real-world metres (width x, height y, depth z) as (min, max) ranges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

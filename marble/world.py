@@ -28,7 +28,7 @@ from torch import Tensor
 
 from marble.camera import Camera
 from marble.errors import FormatError, InputError
-from marble.gaussians import Gaussians, decompose_similarity
+from marble.gaussians import Gaussians
 from marble.io import atomic_write
 from marble.layout import Layout, Lighting
 
@@ -67,6 +67,14 @@ class Layer:
     @property
     def num_splats(self) -> int:
         return 0 if self.gaussians is None else self.gaussians.num_splats
+
+    @property
+    def is_environment(self) -> bool:
+        """A far environment layer (the sky dome): flagged ``meta["environment"]`` or labelled ``"sky"``.
+
+        Such layers are left out of scene extents (they would swamp the scene) and of camera framing.
+        """
+        return bool(self.meta.get("environment")) or self.label.lower() == "sky"
 
     @property
     def num_triangles(self) -> int:
@@ -271,11 +279,11 @@ class World:
 
         Args:
             visible_only: skip hidden layers.
-            include_environment: count environment layers (the far sky dome, ``meta["environment"]``).
+            include_environment: count environment layers (the far sky dome, see :attr:`Layer.is_environment`).
         """
         lo, hi = [], []
         for layer in self._choose(None, visible_only):
-            if not include_environment and layer.meta.get("environment"):
+            if not include_environment and layer.is_environment:
                 continue
             g = layer.world_gaussians()
             if g is not None and g.num_splats:

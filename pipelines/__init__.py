@@ -11,6 +11,7 @@ from pathlib import Path
 
 from marble.errors import InputError
 from marble.layout import Layout
+from marble.limits import check_seed
 from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn
 from marble.world import World
@@ -45,8 +46,7 @@ def generate_world(
         InputError: no input given, bad seed, unknown preset, bad prompt or layout file.
     """
     preset = get_preset(preset)
-    if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
-        raise InputError(f"`seed` must be an integer in 0..{2**32 - 1}, got {seed!r}")
+    check_seed(seed)
     if isinstance(layout, (str, Path)):
         layout = load_layout(layout)
     if prompt is not None:

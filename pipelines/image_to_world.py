@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from marble.camera import Camera
+from marble.limits import check_seed
 from marble.errors import InputError
 from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn, report
@@ -122,8 +123,7 @@ class ImageToWorldPipeline:
         self.inpainter = inpainter or ClassicalInpainter("auto")
 
     def check_inputs(self, *, seed, trajectory, num_views, fov_y_deg, camera_height, walk_distance, depth_hint) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
-            raise InputError(f"`seed` must be an integer in 0..{2**32 - 1}, got {seed!r}")
+        check_seed(seed)
         if trajectory not in TRAJECTORIES:
             raise InputError(f"`trajectory` must be one of {', '.join(TRAJECTORIES)}, got {trajectory!r}")
         if num_views is not None and (int(num_views) != num_views or not 1 <= num_views <= 64):

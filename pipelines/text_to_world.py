@@ -15,8 +15,9 @@ from marble.layout import Layout, SceneSpec
 from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn, report
 from marble.view import View
-from marble.world import Environment, Provenance, World
+from marble.world import Provenance, World
 from pipelines.assemble import AssemblyInputs, assemble_world
+from pipelines.views.shading import environment_for
 
 
 class Painter(Protocol):
@@ -60,12 +61,10 @@ class TextToWorldPipeline:
         self.painter = painter
 
     def check_inputs(self, prompt: str, seed: int) -> str:
+        from marble.limits import check_seed
         from marble.text import validate_prompt
 
-        if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
-            from marble.errors import InputError
-
-            raise InputError(f"`seed` must be an integer in 0..{2**32 - 1}, got {seed!r}")
+        check_seed(seed)
         return validate_prompt(prompt)
 
     def __call__(
@@ -149,7 +148,7 @@ class TextToWorldPipeline:
             painter_name = getattr(self.painter, "name", type(self.painter).__name__)
             timings["paint"] = time.perf_counter() - t0
 
-        environment = Environment(lighting=layout.environment.lighting, ground_color=_ground_color(layout))
+        environment = environment_for(layout)
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=_sub(progress, "fusion"))
         timings["fusion"] = time.perf_counter() - t0
@@ -194,16 +193,6 @@ def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:
     if progress is None:
         return None
     return lambda _stage, fraction, message="": progress(stage, fraction, message)
-
-
-def _ground_color(layout: Layout) -> tuple[float, float, float]:
-    from marble.vocab import MATERIALS
-
-    env = layout.environment
-    if env.ground_color is not None:
-        return tuple(env.ground_color)
-    mat = MATERIALS.get(env.ground_material)
-    return mat.color if mat else (0.35, 0.33, 0.3)
 
 
 def _jsonable(obj):

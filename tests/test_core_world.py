@@ -147,3 +147,30 @@ def test_sky_color_gradient_and_panorama():
     env2 = Environment(kind="panorama", panorama=pano)
     assert env2.sky_color(np.array([[0.0, 1.0, 0.0]]))[0, 0] == 1.0
     assert env2.sky_color(np.array([[0.0, -1.0, 0.0]]))[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("flag", ["meta", "label"])
+def test_bounds_leave_out_the_sky_dome_however_it_is_marked(flag):
+    from marble.media import scene_bounds
+
+    w = World()
+    w.add_layer("ground", gaussians=Gaussians.from_points(torch.tensor([[-1.0, 0, -1], [1, 1, 1]]), torch.rand(2, 3)))
+    dome = Gaussians.from_points(torch.tensor([[-500.0, -500, -500], [500, 500, 500]]), torch.rand(2, 3))
+    kw = {"meta": {"environment": True}} if flag == "meta" else {"label": "Sky"}
+    w.add_layer("far", gaussians=dome, **kw)
+    assert w.layer("far").is_environment and not w.layer("ground").is_environment
+    lo, hi = w.bounds(include_environment=False)
+    np.testing.assert_allclose(lo, [-1, 0, -1])
+    np.testing.assert_allclose(hi, [1, 1, 1])
+    assert w.bounds()[1][0] == 500
+    np.testing.assert_allclose(scene_bounds(w)[1], [1, 1, 1])
+    w.layer("ground").visible = False  # nothing but the sky left: frame the sky rather than nothing
+    assert scene_bounds(w)[1][0] == 500
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "3"])
+def test_generate_rejects_bad_seeds_with_one_message(seed):
+    from pipelines import generate_world
+
+    with pytest.raises(InputError, match=r"`seed` must be an integer in 0\.\.4294967295"):
+        generate_world("a lake", seed=seed)

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from marble.errors import InputError
 from marble.io import sanitize_name
-from marble.limits import limits
+from marble.limits import MAX_SEED, limits
 from marble.presets import PRESETS
 
 #: Columns a job may set (``.jsonl`` keys and ``.csv`` header names).
@@ -37,7 +37,6 @@ _FALLBACK_PROFILES = ("quest3", "visionpro", "web", "desktop")
 _FALLBACK_FORMATS = ("ply", "spz", "glb", "usd", "usda", "usdc", "usdz")
 
 DEFAULT_FORMATS = ("ply", "glb")
-MAX_SEED = 2**32 - 1
 MAX_PROBLEMS_SHOWN = 50
 
 

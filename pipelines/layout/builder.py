@@ -170,7 +170,6 @@ class MeshBuilder:
         a = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
         star = 1.0 - jag * (np.arange(n) % 2)
         rings = [p for p in prof if p[0] > 1e-9]
-        apex = prof[-1][0] <= 1e-9
         verts, faces = [], []
         for k, (r, y) in enumerate(rings):
             ak = a + twist * k
