@@ -40,7 +40,8 @@ class ExportOptions:
             that is exceeded raises ``BudgetError``).
         seed: seed for any randomised step (splat pruning ties, sampling).
         panorama_size: height of an equirectangular ``.png`` (width is twice it).
-        position_bits: fractional bits of SPZ positions.
+        position_bits: fractional bits of SPZ positions (``None``: chosen from the splats' sizes and the
+            world's extent, see :func:`exporters.spz.choose_fractional_bits`).
     """
 
     profile: str | None = None
@@ -55,7 +56,7 @@ class ExportOptions:
     prune: bool = True
     seed: int = 0
     panorama_size: int = 512
-    position_bits: int = 12
+    position_bits: int | None = None
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> "ExportOptions":
@@ -77,7 +78,7 @@ class ExportOptions:
             raise InputError(f"`texture_size` must be in 16..8192, got {opts.texture_size!r}")
         if not (16 <= int(opts.panorama_size) <= 4096):
             raise InputError(f"`panorama_size` must be in 16..4096, got {opts.panorama_size!r}")
-        if not (0 <= int(opts.position_bits) <= 20):
+        if opts.position_bits is not None and not (0 <= int(opts.position_bits) <= 20):
             raise InputError(f"`position_bits` must be in 0..20, got {opts.position_bits!r}")
         return opts
 

@@ -12,7 +12,8 @@ import torch
 from exporters.ply import encode_ply
 from exporters.samples import random_gaussians, surface_gaussians
 from exporters.spz import (
-    HEADER, MAGIC, _pack_rotations_v3, _unpack_rotations_v3, canonical_rotations, decode_spz, encode_spz, morton_order,
+    HEADER, MAGIC, TOLERANCE, _pack_rotations_v3, _unpack_rotations_v3, canonical_rotations,
+    choose_fractional_bits, decode_spz, encode_spz, morton_order, rotation_drop_bits,
 )
 from marble.camera import Camera
 from marble.gaussians import Gaussians, quat_to_rotmat
@@ -20,7 +21,7 @@ from marble.gaussians import Gaussians, quat_to_rotmat
 
 def test_header_and_layout_follow_the_published_format():
     g = random_gaussians(300, sh_degree=2, seed=1)
-    data, order = encode_spz(g, sort=False)
+    data, order = encode_spz(g, sort=False, fractional_bits=12, tolerance=0)  # the format's full precision
     raw = gzip.decompress(data)
     magic, version, n, deg, frac, flags, _ = HEADER.unpack(raw[:16])
     assert (magic, version, n, deg, frac, flags) == (MAGIC, 3, 300, 2, 12, 0)
@@ -70,17 +71,81 @@ def test_canonical_rotations_keep_the_covariance():
     codes = np.clip(np.round((g.log_scales.numpy() + 10) * 16), 0, 255).astype(np.uint8)
     codes[:700, 1] = codes[:700, 0]  # two equal axes
     codes[700:900] = codes[700:900, :1]  # three equal axes
-    codes[900:] = (100, 110, 120)  # all different: rotation matters
-    s = torch.from_numpy(np.exp(codes / 16.0 - 10).astype(np.float32))
-    q2 = torch.from_numpy(canonical_rotations(g.quats.numpy(), codes))
+    codes[900:] = (100, 110, 120)  # all different: only the axes can be relabelled
+    q2, codes2 = canonical_rotations(g.quats.numpy(), codes)
 
-    def cov(q):
-        R = quat_to_rotmat(q)
+    def cov(q, c):
+        s = torch.from_numpy(np.exp(c / 16.0 - 10).astype(np.float64))
+        R = quat_to_rotmat(torch.from_numpy(np.asarray(q, np.float64)))
         return R @ torch.diag_embed(s * s) @ R.transpose(1, 2)
 
-    assert torch.allclose(cov(g.quats), cov(q2), atol=1e-9, rtol=1e-4)
-    assert not torch.allclose(g.quats[:900].abs(), q2[:900].abs(), atol=1e-3)  # they did change
-    assert torch.allclose(q2[900:], g.quats[900:] / g.quats[900:].norm(dim=1, keepdim=True), atol=1e-6)  # untouched
+    assert torch.allclose(cov(g.quats.numpy(), codes), cov(q2, codes2), atol=1e-9, rtol=1e-4)
+    assert np.array_equal(np.sort(codes2, axis=1), np.sort(codes, axis=1))  # the same scales, reordered
+    # every rotation is the equivalent one nearest the identity: w is the largest component (so the
+    # smallest-three index never changes) and the turn is at most 62.8 degrees
+    assert (q2[:, 0] >= np.cos(np.radians(62.8 / 2)) - 1e-6).all()
+    # two equal scales: the shortest turn from a world axis, with one vector component exactly zero
+    assert (np.abs(q2[:700, 1:]).min(axis=1) == 0).all()
+    assert np.allclose(q2[700:900], (1, 0, 0, 0))
+    # relabelling alone: splats turned by under 45 degrees are already nearest the identity: kept
+    q = g.quats.numpy()[900:] / np.linalg.norm(g.quats.numpy()[900:], axis=1, keepdims=True)
+    near = np.abs(q[:, 0]) > np.cos(np.radians(45 / 2))
+    assert near.sum() > 5
+    assert np.allclose(np.abs((q2[900:][near] * q[near]).sum(1)), 1.0, atol=1e-6)
+
+
+def test_rotation_rounding_follows_the_shape():
+    """Round splats may turn more than needles; the turn moves a splat's rim by <= TOLERANCE x size."""
+    rng = np.random.default_rng(5)
+    log_s = np.log(np.stack([
+        np.full(3, 0.01),  # a ball
+        [0.02, 0.02, 0.002],  # a disk like fused worlds have
+        [0.05, 0.002, 0.002],  # a needle
+    ]))
+    codes = np.clip(np.round((log_s + 10) * 16), 0, 255).astype(np.uint8)
+    b = rotation_drop_bits(codes)
+    assert b[0] > b[1] > b[2]
+    q = rng.normal(size=(3000, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    q[:, 0] = np.abs(q[:, 0]) + 2.0  # w largest, like canonical rotations
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    for i in range(3):
+        drop = np.full(len(q), b[i])
+        back = _unpack_rotations_v3(_pack_rotations_v3(q[:, [1, 2, 3, 0]].astype(np.float32), drop))[:, [3, 0, 1, 2]]
+        angle = 2 * np.arccos(np.clip(np.abs((back * q).sum(1)), 0, 1))
+        s = np.exp(codes[i] / 16.0 - 10)
+        rim = angle.max() * s.max()
+        assert rim <= TOLERANCE * np.exp(np.log(s).mean()), (i, rim)
+
+
+def test_fractional_bits_follow_the_splat_sizes_and_the_extent():
+    rng = np.random.default_rng(0)
+    means = rng.uniform(-5, 5, (1000, 3))
+    # 1 mm splats: a step of 1/16 mm needs 14 bits; the floor is 1 mm (10 bits) for big splats
+    assert choose_fractional_bits(means, np.full((1000, 3), np.log(0.001))) == 14
+    assert choose_fractional_bits(means, np.full((1000, 3), np.log(0.5))) == 10
+    # a world 3 km across cannot have 14 bits (24-bit range): it gets what fits
+    far = means.copy()
+    far[0] = (3000.0, 0.0, 0.0)
+    assert choose_fractional_bits(far, np.full((1000, 3), np.log(0.001))) == 11
+    g = random_gaussians(200, seed=3)
+    g.means[0] = torch.tensor([3000.0, 0.0, 0.0])
+    raw = gzip.decompress(encode_spz(g)[0])
+    assert raw[13] == 11
+    assert abs(float(decode_spz("x.spz", encode_spz(g)[0]).means[:, 0].max()) - 3000.0) < 1e-3
+
+
+def test_positions_round_to_each_splats_size():
+    g = surface_gaussians(5000, seed=2)
+    g.log_scales[:2500] += np.log(8.0)  # half the splats 8x larger: rounded on a 8x coarser grid
+    back = decode_spz("x.spz", encode_spz(g, sort=False)[0])
+    err = (back.means - g.means).abs().amax(dim=1).double()
+    size = g.log_scales.double().mean(dim=1).exp()
+    frac = gzip.decompress(encode_spz(g)[0])[13]
+    assert (err <= torch.maximum(TOLERANCE * size, torch.full_like(size, 2.0**-frac)) / 2 + 1e-6).all()
+    assert err[:2500].mean() > 4 * err[2500:].mean()
+    exact = decode_spz("x.spz", encode_spz(g, sort=False, fractional_bits=frac, tolerance=0)[0])
+    assert ((exact.means - g.means).abs().max()) <= 2.0 ** -(frac + 1) + 1e-6
 
 
 def test_morton_order_is_a_permutation_that_groups_neighbours():
@@ -106,11 +171,22 @@ def test_spz_is_at_least_8x_smaller_than_ply_for_3dgs_content():
     assert ply / spz >= 8.0, ply / spz
 
 
+def test_spz_is_at_least_8x_smaller_than_ply_for_a_generated_world():
+    """The issue's target on what Marble makes (SH degree 0, fused flat splats): measured 8.4x for
+    this prompt, 8.1-10.7x for others (6.9-8.9x before size-relative rounding and canonical axes)."""
+    import marble
+
+    g = marble.generate("a cabin in a snowy pine forest at sunset", seed=0, preset="draft").gaussians()
+    ply, spz = len(encode_ply(g)), len(encode_spz(g)[0])
+    assert ply / spz >= 8.0, ply / spz
+
+
 def test_spz_size_on_degree0_surface_worlds():
-    """Degree-0 worlds have a 68-byte .ply record; SPZ still shrinks them over 5x."""
+    """Synthetic surface splats with i.i.d. noise in every field (5 mm positions, 1% colours, random
+    opacities) stay under 8x: gzip cannot predict the noise (see the bench note); they reach 6.5x."""
     g = surface_gaussians(20000, seed=3)
     ply, spz = len(encode_ply(g)), len(encode_spz(g)[0])
-    assert ply / spz >= 5.0, ply / spz
+    assert ply / spz >= 6.5, ply / spz
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -134,12 +210,37 @@ def test_decoded_spz_rerenders_within_35_db():
     assert _psnr(a, b) >= 35.0, _psnr(a, b)
 
 
+def test_size_relative_rounding_is_invisible_but_the_check_can_see_geometry():
+    """Close-ups of flat surface splats (SH 0, so geometry dominates the error): the default rounding
+    costs under 1 dB against the format's full precision, and a coarse one is caught."""
+    from marble.render import render
+
+    g = surface_gaussians(20000, seed=3)
+    cams = [
+        Camera.look_at((0.3, 0.6, 0.8), (0.0, 0.0, 0.0), width=128, height=96, fov_y_deg=50),
+        Camera.look_at((-1.5, 0.25, 0.0), (0.5, 0.0, 0.2), width=128, height=96, fov_y_deg=50),
+    ]
+    bg = torch.tensor([0.2, 0.3, 0.4])
+    ref = render(g, cams, background=bg).colors
+    assert ref.std() > 0.05
+
+    def psnr(**kw):
+        return _psnr(ref, render(decode_spz("t.spz", encode_spz(g, **kw)[0]), cams, background=bg).colors)
+
+    full, default, coarse = psnr(fractional_bits=12, tolerance=0), psnr(), psnr(tolerance=1.0)
+    assert default >= 50.0 and default >= full - 1.0, (full, default)
+    assert coarse < full - 5.0, (full, coarse)
+
+
 def test_positions_beyond_the_fixed_point_range_are_refused():
     from marble.errors import InputError
 
     g = random_gaussians(10, seed=0)
     g.means[0, 0] = 5000.0
     with pytest.raises(InputError, match="position_bits"):
-        encode_spz(g)
+        encode_spz(g, fractional_bits=12)
     data, _ = encode_spz(g, fractional_bits=8)  # 8 fractional bits reach +-32 km
     assert abs(float(decode_spz("x.spz", data).means[:, 0].max()) - 5000.0) < 0.01
+    data, _ = encode_spz(g)  # chosen: the most bits that reach 5 km (10)
+    assert gzip.decompress(data)[13] == 10
+    assert abs(float(decode_spz("x.spz", data).means[:, 0].max()) - 5000.0) < 1e-3
