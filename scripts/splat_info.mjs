@@ -1,5 +1,6 @@
 // Reads splat files with @playcanvas/splat-transform and prints, per file, one JSON line:
-// {"file": ..., "count": N, "columns": [...], "first": {x, y, z, f_dc_0, opacity, ...}} or {"file", "error"}.
+// {"file": ..., "count": N, "columns": [...], "first": {x, y, z, f_dc_0, opacity, ...}, "means": {column: mean},
+//  "head": {x: [...], y: [...], z: [...]} (the first 32 rows, in file order)} or {"file", "error"}.
 // Used by tests/test_export_validators.py to check that a second, independent reader agrees with ours.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,11 @@ for (const file of process.argv.slice(2)) {
             for (let i = 0; i < t.numRows; i++) s += c.data[i];
             means[c.name] = t.numRows ? s / t.numRows : null;
         }
-        process.stdout.write(JSON.stringify({ file, count: t.numRows, columns: t.columns.map(c => c.name), first, means }) + '\n');
+        const head = {};
+        for (const c of t.columns) {
+            if (['x', 'y', 'z'].includes(c.name)) head[c.name] = Array.from(c.data.slice(0, 32));
+        }
+        process.stdout.write(JSON.stringify({ file, count: t.numRows, columns: t.columns.map(c => c.name), first, means, head }) + '\n');
     } catch (err) {
         process.stdout.write(JSON.stringify({ file, error: String(err && err.message || err) }) + '\n');
     }
