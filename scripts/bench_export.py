@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_export.py                # 1M splats, SH degree 0
     .venv/bin/python scripts/bench_export.py --splats 200000 --sh-degree 3 --repeat 3
+    .venv/bin/python scripts/bench_export.py --world out/world.marble   # a generated world's splats
 
 Targets (issue 4, 2 CPU cores): 1M splats ``.ply`` write under 1 s, ``.spz`` write under 3 s.
 Times are the best of ``--repeat`` runs of ``exporters.export`` (encode + atomic write + fsync):
@@ -28,6 +29,8 @@ def main() -> None:
     ap.add_argument("--sh-degree", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (the targets assume 2 cores)")
+    ap.add_argument("--world", type=str, default=None,
+                    help="benchmark the visible splats of this .marble world instead of surface_gaussians")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -36,8 +39,12 @@ def main() -> None:
     from exporters.samples import surface_gaussians
     from marble.world import Layer, World
 
-    g = surface_gaussians(args.splats, seed=0)
-    if args.sh_degree:
+    if args.world:
+        g = World.load(args.world).gaussians()
+        args.splats = g.num_splats
+    else:
+        g = surface_gaussians(args.splats, seed=0)
+    if args.sh_degree and not args.world:
         k = (args.sh_degree + 1) ** 2 - 1
         g.shN = torch.from_numpy(np.random.default_rng(0).normal(0, 0.05, (args.splats, k, 3)).astype(np.float32))
     world = World([Layer("splats", gaussians=g)])
