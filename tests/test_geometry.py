@@ -118,6 +118,41 @@ def test_outdoor_environment_layers_and_flat_ground_under_objects():
     assert np.ptp(build_scene_geometry(synthesize_layout(spec_for("desert"), seed=1), detail=0)[0].mesh.vertices[:, 1]) > 0.3
 
 
+@pytest.mark.parametrize("archetype", ["city_street", "park"])
+def test_ground_zones_have_straight_edges(archetype):
+    """Road, sidewalk, centre-line dashes and paths follow grid rows: no face straddles a zone edge
+    (straddling faces drew sawtooth edges, one triangle of a cell on each side)."""
+    from pipelines.layout import rules
+    from pipelines.layout.terrain import PATH_HALF_WIDTH, ROAD_DASH_PERIOD, ROAD_MARK_HALF_WIDTH, _path_offset
+
+    layout = synthesize_layout(spec_for(archetype), seed=3)
+    ground = build_scene_geometry(layout, detail=0)[0]
+    V = ground.mesh.vertices[ground.mesh.faces]  # [F, 3 corners, 3]
+    names = [p.name for p in ground.parts]
+    eps = 1e-6
+    if archetype == "city_street":
+        az = np.abs(V[..., 2])
+        side = ground.face_part == names.index("sidewalk")
+        mark = ground.face_part == names.index("road_marking")
+        road = ~side
+        assert side.any() and mark.any()
+        assert (az[side] >= rules.ROAD_HALF_WIDTH - eps).all()
+        assert (az[road] <= rules.ROAD_HALF_WIDTH + eps).all()
+        assert (az[mark] <= ROAD_MARK_HALF_WIDTH + eps).all()
+        phase = np.mod(V[..., 0][mark], ROAD_DASH_PERIOD)
+        assert ((phase <= ROAD_DASH_PERIOD / 2 + eps) | (phase >= ROAD_DASH_PERIOD - eps)).all()
+    else:
+        off = np.abs(V[..., 2] - _path_offset(layout, V[..., 0]))
+        on = ground.face_part == names.index("path")
+        assert on.any() and (~on).any()
+        assert (off[on] <= PATH_HALF_WIDTH + 1e-4).all()
+        assert (off[~on] >= PATH_HALF_WIDTH - 1e-4).all()
+    # rows stay evenly spaced: no sliver rows from the inserted edges
+    xs = np.unique(np.round(ground.mesh.vertices[:, 0], 9))
+    gaps = np.diff(xs)
+    assert gaps.min() > 0.4 * np.median(gaps)
+
+
 def test_indoor_room_layers():
     layout = synthesize_layout(spec_for("bedroom"), seed=1)
     geoms = build_scene_geometry(layout, detail=1)

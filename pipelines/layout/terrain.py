@@ -65,6 +65,12 @@ def terrain_height(layout: Layout, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     return h
 
 
+ROAD_MARK_HALF_WIDTH = 0.12
+"""Half width of the dashed centre line of a street (metres)."""
+ROAD_DASH_PERIOD = 4.0
+"""A street's centre line is painted for the first half of every period (metres along x)."""
+
+
 def ground_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry]:
     """The environment's layers: outdoor ``ground`` (+ ``water`` on beaches); indoor ``floor``,
     ``walls`` (with a doorway and a glazed window) and ``ceiling``."""
@@ -73,34 +79,81 @@ def ground_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry]:
     return _terrain(layout, detail)
 
 
+PATH_HALF_WIDTH = 0.85
+"""Half width of the dirt path across parks, campsites and villages (metres)."""
+
+
+def aligned_axis(lo: float, hi: float, n: int, must=()) -> np.ndarray:
+    """Grid coordinates from ``lo`` to ``hi``: ``n`` evenly spaced ones, except that every value in
+    ``must`` is one of them.
+
+    The even line nearest a required value moves onto it when it is within half a step (and not
+    already taken), else the value is inserted, so rows stay between half and one and a half steps
+    apart and no sliver rows appear.
+
+    Returns:
+        ``[M]`` sorted float64, ``M >= n``.
+    """
+    even = np.linspace(lo, hi, n)
+    step = (hi - lo) / max(n - 1, 1)
+    v = even.copy()
+    taken = np.zeros(n, bool)
+    taken[[0, -1]] = True  # the ends stay where they are
+    extra = []
+    for m in sorted({float(x) for x in must if lo < x < hi}):
+        k = int(np.argmin(np.abs(even - m)))
+        if not taken[k] and abs(even[k] - m) <= step / 2:
+            v[k], taken[k] = m, True
+        else:
+            extra.append(m)
+    return np.unique(np.concatenate([v, np.asarray(extra, np.float64)]))
+
+
+def _path_offset(layout: Layout, x: np.ndarray) -> np.ndarray:
+    """Centre line of the dirt path: ``z = 0.35 sin(0.35 x + seed % 7)``."""
+    return 0.35 * np.sin(x * 0.35 + layout.seed % 7)
+
+
 def _terrain(layout: Layout, detail: int) -> list[SceneGeometry]:
     env = layout.environment
     E = env.extent
     n = grid_resolution(detail)
-    lin = np.linspace(-E, E, n)
-    X, Z = np.meshgrid(lin, lin, indexing="xy")
-    x, z = X.ravel(), Z.ravel()
+    street = env.archetype in rules.STREET_ARCHETYPES
+    path = not street and env.archetype in ("park", "campsite", "village") and env.ground_material != "snow"
+    # Material zones are per face, so the grid has rows and columns on every zone boundary: a zone
+    # edge that cut through grid cells made sawtooth edges (each cell's two triangles fell on
+    # different sides). The path's rows follow its wavy centre line (v is the offset across it).
+    dash = ROAD_DASH_PERIOD / 2
+    xs = aligned_axis(-E, E, n, np.arange(-np.floor(E / dash), np.floor(E / dash) + 1) * dash if street else ())
+    v_must = ((-rules.ROAD_HALF_WIDTH, -ROAD_MARK_HALF_WIDTH, ROAD_MARK_HALF_WIDTH, rules.ROAD_HALF_WIDTH) if street
+              else (-PATH_HALF_WIDTH, PATH_HALF_WIDTH) if path else ())
+    vs = aligned_axis(-E, E, n, v_must)
+    X, V = np.meshgrid(xs, vs, indexing="xy")
+    x, v = X.ravel(), V.ravel()
+    z = v
+    if path:  # bend the rows near the path onto it; straight again towards the edge of the terrain
+        bend = np.clip((E - np.abs(v)) / max(E - 2.0, 1e-6), 0.0, 1.0)
+        z = v + _path_offset(layout, x) * bend
     y = terrain_height(layout, x, z)
     verts = np.stack([x, y, z], 1)
-    i, j = np.meshgrid(np.arange(n - 1), np.arange(n - 1), indexing="xy")
-    a = (j * n + i).ravel()
-    b, c, d = a + 1, a + n, a + n + 1
+    nx, nz = len(xs), len(vs)
+    i, j = np.meshgrid(np.arange(nx - 1), np.arange(nz - 1), indexing="xy")
+    a = (j * nx + i).ravel()
+    b, c, d = a + 1, a + nx, a + nx + 1
     # counter-clockwise seen from above (+Y normals)
     faces = np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)])
     parts = [Part(env.ground_material, _color(env.ground_material, env.ground_color), "ground")]
     fp = np.zeros(len(faces), dtype=np.int32)
-    cen = verts[faces].mean(1)
-    if env.archetype in rules.STREET_ARCHETYPES:
+    cx = x[faces].mean(1)  # face centres in grid coordinates (x, v): exact zone tests
+    cv = v[faces].mean(1)
+    if street:
         parts.append(Part("concrete", MATERIALS["concrete"].color, "sidewalk"))
         parts.append(Part("concrete", (0.92, 0.9, 0.75), "road_marking"))
-        az = np.abs(cen[:, 2])
-        fp[az > rules.ROAD_HALF_WIDTH] = 1
-        dash = (np.abs(cen[:, 2]) < 0.12) & (np.mod(cen[:, 0], 4.0) < 2.0)
-        fp[dash] = 2
-    elif env.archetype in ("park", "campsite", "village") and env.ground_material != "snow":
+        fp[np.abs(cv) > rules.ROAD_HALF_WIDTH] = 1
+        fp[(np.abs(cv) < ROAD_MARK_HALF_WIDTH) & (np.mod(cx, ROAD_DASH_PERIOD) < dash)] = 2
+    elif path:
         parts.append(Part("dirt", (0.55, 0.47, 0.36), "path"))
-        wob = 0.35 * np.sin(cen[:, 0] * 0.35 + layout.seed % 7)
-        fp[np.abs(cen[:, 2] - wob) < 0.85] = 1
+        fp[np.abs(cv) < PATH_HALF_WIDTH] = 1
     mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False, validate=False)
     out = [SceneGeometry("ground", "ground", mesh, fp, parts, np.eye(4))]
     if env.archetype == "beach":
