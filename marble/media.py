@@ -53,7 +53,8 @@ def camera_path(
     Args:
         world: the World to frame.
         kind: ``"orbit"`` (circle outside, looking at the centre), ``"ring"`` (turn on the spot at eye
-            height, a person looking around) or ``"walk"`` (eye-height walk around the centre).
+            height, a person looking around) or ``"walk"`` (eye-height walk: along the layout's clear path for generated worlds, else three
+            quarters of a circle around the centre).
         frames: number of cameras.
         width, height: image size.
         fov_y_deg: vertical field of view.
@@ -83,13 +84,42 @@ def camera_path(
             if e.shape != (3,) or not np.isfinite(e).all():
                 raise InputError(f"`eye` must be three finite numbers x,y,z, got {eye}")
         return ring(e, n=frames, fov_y_deg=max(fov_y_deg, 70.0), width=width, height_px=height)
-    # walk: three quarters of a circle around the centre at 40% of the extent, at eye height
+    eye_h = min(EYE_HEIGHT, max(float(size[1]) * 0.5, 0.2))
+    path = _layout_walk(world)
+    if path is not None:  # the walk-through the layout keeps clear of objects, over the terrain
+        return walk(path, n=frames, eye_height=EYE_HEIGHT, fov_y_deg=max(fov_y_deg, 70.0), width=width,
+                    height_px=height, look_ahead=1.0)
+    # no layout (imported splats): three quarters of a circle around the centre at 40% of the extent
     rr = 0.4 * r_xz
     angles = np.linspace(0.0, 1.5 * math.pi, 24)
     pts = np.stack([center[0] + rr * np.sin(angles), np.full_like(angles, ground), center[2] + rr * np.cos(angles)], -1)
-    eye_h = min(EYE_HEIGHT, max(float(size[1]) * 0.5, 0.2))
     return walk(pts, n=frames, eye_height=eye_h, fov_y_deg=max(fov_y_deg, 70.0), width=width, height_px=height,
                 look_ahead=max(rr * 0.3, 0.2))
+
+
+def _layout_walk(world) -> np.ndarray | None:
+    """``[P, 3]`` ground points of the generated layout's clear walk-through, or ``None``.
+
+    Generated worlds keep their layout, whose walk path no object stands on; points are densified
+    and lifted onto the terrain. Worlds without a layout (imports, compositions) get ``None``.
+    """
+    layout = getattr(world, "layout", None)
+    if layout is None:
+        return None
+    try:
+        from pipelines.layout import terrain_height, walk_path  # lazy: marble does not need pipelines
+
+        pts = np.asarray(walk_path(layout.environment), np.float64)
+    except Exception:  # noqa: BLE001 - an odd layout falls back to the generic walk
+        return None
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    if len(pts) < 2 or not np.isfinite(pts).all() or seg.sum() <= 0:
+        return None
+    dense = np.concatenate([np.linspace(a, b, max(2, int(np.ceil(d / 0.5)) + 1))[:-1]
+                            for a, b, d in zip(pts[:-1], pts[1:], seg)] + [pts[-1:]])
+    if not layout.environment.indoor:
+        dense[:, 1] = terrain_height(layout, dense[:, 0], dense[:, 2])
+    return dense
 
 
 # ---------------------------------------------------------------------- frames and video

@@ -116,3 +116,28 @@ def test_cli_render_bad_input_exit_2(tmp_path, args, needle):
     msg = res.stderr if hasattr(res, "stderr") and res.stderr else res.output
     assert needle in msg and len(msg.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.marble"]
+
+
+def test_walk_follows_the_layouts_clear_path():
+    """A generated world's walk video stays on the path the layout keeps clear: no eye inside an object."""
+    import math
+
+    from pipelines import generate_world
+    from pipelines.layout import terrain_height, walk_path
+
+    world = generate_world("a pine forest with a cabin and rocks", seed=1, preset="draft")
+    cams = camera_path(world, "walk", frames=40, width=64, height=40)
+    path = walk_path(world.layout.environment)
+    eyes = np.stack([c.position.numpy() for c in cams])
+    np.testing.assert_allclose(eyes[0, [0, 2]], path[0, [0, 2]], atol=1e-6)
+    np.testing.assert_allclose(eyes[-1, [0, 2]], path[-1, [0, 2]], atol=1e-6)
+    ground = terrain_height(world.layout, eyes[:, 0], eyes[:, 2])
+    np.testing.assert_allclose(eyes[:, 1] - ground, 1.6, atol=0.05)
+    assert world.layout.objects
+    for o in world.layout.objects:
+        dx, dz = eyes[:, 0] - o.position[0], eyes[:, 2] - o.position[2]
+        c, s = math.cos(o.yaw), math.sin(o.yaw)
+        lx, lz = c * dx - s * dz, s * dx + c * dz  # either rotation sense: test the larger footprint
+        r = 0.5 * max(o.size[0], o.size[2])
+        inside = (np.abs(lx) < r) & (np.abs(lz) < r) & (eyes[:, 1] < o.position[1] + o.size[1])
+        assert not inside.any(), f"walk camera inside {o.name}"
