@@ -100,8 +100,9 @@ def camera_path(
 def _layout_walk(world) -> np.ndarray | None:
     """``[P, 3]`` ground points of the generated layout's clear walk-through, or ``None``.
 
-    Generated worlds keep their layout, whose walk path no object stands on; points are densified
-    and lifted onto the terrain. Worlds without a layout (imports, compositions) get ``None``.
+    Generated worlds keep their layout, whose walk path no object stands on; the walk keeps to the
+    stretch of it where the generation's walk cameras stood, densified and lifted onto the terrain.
+    Worlds without a layout (imports, compositions) get ``None``.
     """
     layout = getattr(world, "layout", None)
     if layout is None:
@@ -115,11 +116,45 @@ def _layout_walk(world) -> np.ndarray | None:
     seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     if len(pts) < 2 or not np.isfinite(pts).all() or seg.sum() <= 0:
         return None
+    pts = _clip_to_cameras(pts, [c for c in world.cameras if c.name.startswith("walk")])
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     dense = np.concatenate([np.linspace(a, b, max(2, int(np.ceil(d / 0.5)) + 1))[:-1]
                             for a, b, d in zip(pts[:-1], pts[1:], seg)] + [pts[-1:]])
     if not layout.environment.indoor:
         dense[:, 1] = terrain_height(layout, dense[:, 0], dense[:, 2])
     return dense
+
+
+def _clip_to_cameras(path: np.ndarray, cameras: list[Camera]) -> np.ndarray:
+    """The stretch of polyline ``path [P, 3]`` between the outermost of ``cameras`` along it.
+
+    The world was fused from views taken there; beyond them it is seen only from afar and thins
+    out, so a walk stays where the world is complete. Fewer than two cameras: the whole path.
+    """
+    if len(cameras) < 2:
+        return path
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    cum = np.r_[0.0, np.cumsum(seg)]
+    ss = []
+    for cam in cameras:  # arc length of the closest point of the path (on the ground plane)
+        p = cam.position.numpy()[[0, 2]]
+        best, best_s = np.inf, 0.0
+        for a, b, s0, d in zip(path[:-1, [0, 2]], path[1:, [0, 2]], cum[:-1], seg):
+            t = float(np.clip(np.dot(p - a, b - a) / max(d * d, 1e-12), 0.0, 1.0))
+            dist = float(np.linalg.norm(a + t * (b - a) - p))
+            if dist < best:
+                best, best_s = dist, s0 + t * d
+        ss.append(best_s)
+    lo, hi = min(ss), max(ss)
+    if hi - lo < 1e-6:
+        return path
+
+    def at(s: float) -> np.ndarray:
+        i = int(np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1))
+        return path[i] + (s - cum[i]) / max(seg[i], 1e-12) * (path[i + 1] - path[i])
+
+    inner = [path[i] for i in range(len(path)) if lo < cum[i] < hi]
+    return np.stack([at(lo), *inner, at(hi)])
 
 
 # ---------------------------------------------------------------------- frames and video
