@@ -30,7 +30,8 @@ def generate(prompt: str | None = None, *, seed: int = 0, preset: str = "standar
         prompt: what to make, e.g. ``"a cabin in a snowy pine forest at sunset"``.
         seed: the same prompt, seed and preset give the same world, bit for bit on CPU.
         preset: ``"draft"``, ``"standard"`` or ``"high"``.
-        **options: passed to the pipeline (``image=``, ``layout=``, ``progress=``, ``device=``, ...).
+        **options: passed to the pipeline (``image=``, ``layout=``, ``progress=``, ``device=``,
+            ``refine_steps=``, ...).
 
     Returns:
         The generated :class:`World`.

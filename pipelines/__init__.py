@@ -28,6 +28,7 @@ def generate_world(
     device: str = "auto",
     progress: ProgressFn | None = None,
     measure_fidelity: bool = False,
+    refine_steps: int | None = None,
 ) -> World:
     """Generate a World from a prompt, an image or a layout.
 
@@ -41,12 +42,19 @@ def generate_world(
         device: "auto", "cpu" or "cuda[:N]" for learned components.
         progress: ``(stage, fraction, message)`` callback.
         measure_fidelity: re-render fused splats at the source cameras and record PSNR in provenance.
+        refine_steps: optimise the fused splats against their views for this many steps (L1 + D-SSIM,
+            Adam); ``None``: the preset's steps on a CUDA GPU, none on the CPU. Prompt and layout
+            worlds only (image-to-world ignores it).
 
     Raises:
         InputError: no input given, bad seed, unknown preset, bad prompt or layout file.
     """
     preset = get_preset(preset)
     check_seed(seed)
+    if refine_steps is not None:
+        from pipelines.refine import check_steps
+
+        check_steps(refine_steps, "refine_steps")
     if isinstance(layout, (str, Path)):
         layout = load_layout(layout)
     if prompt is not None:
@@ -66,8 +74,9 @@ def generate_world(
     pipe = TextToWorldPipeline()
     if layout is not None:
         return pipe.from_layout(layout, seed=seed, preset=preset, prompt=prompt, progress=progress,
-                                measure_fidelity=measure_fidelity).world
-    return pipe(prompt, seed=seed, preset=preset, progress=progress, measure_fidelity=measure_fidelity).world
+                                measure_fidelity=measure_fidelity, refine_steps=refine_steps).world
+    return pipe(prompt, seed=seed, preset=preset, progress=progress, measure_fidelity=measure_fidelity,
+                refine_steps=refine_steps).world
 
 
 def load_layout(path: str | Path) -> Layout:

@@ -28,7 +28,12 @@ from marble.progress import ProgressFn, report
 from marble.view import View
 
 STRATEGIES = ("auto", "none", "default", "mcmc")
+MAX_STEPS = 1_000_000
 PRUNE_OPACITY = 0.005
+WARMUP_STEPS = 20
+"""Learning rates ramp up linearly over the first steps. Adam's first updates move every parameter
+by about its full learning rate whatever its gradient, which made short runs worse than none
+(a draft lake: 29.9 -> 28.8 dB after 12 steps without the ramp)."""
 
 
 @dataclass
@@ -164,6 +169,20 @@ def _mean_psnr(render_fn, params, cams, targets, backgrounds) -> float:
 
 
 # ---------------------------------------------------------------------- main entry points
+def check_steps(steps, name: str = "steps") -> int:
+    """Return ``steps`` if it is an integer in ``0..MAX_STEPS``; else raise ``InputError`` naming ``name``."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer)) or int(steps) != steps \
+            or not (0 <= steps <= MAX_STEPS):
+        raise InputError(f"`{name}` must be an integer in 0..{MAX_STEPS}, got {steps!r}")
+    return int(steps)
+
+
+def default_steps(preset) -> int:
+    """Refinement steps a generation runs unless told: the preset's ``refine_steps`` on a CUDA GPU,
+    none on the CPU (where they cost ~0.25 s a step on a draft world; ask for them explicitly)."""
+    return int(preset.refine_steps) if torch.cuda.is_available() else 0
+
+
 def refine(
     gaussians: Gaussians,
     views: list[View],
@@ -208,8 +227,7 @@ def refine(
     gaussians.validate()
     if not views:
         raise InputError("`views` is empty: refinement needs at least one target view")
-    if int(steps) != steps or steps < 0 or steps > 1_000_000:
-        raise InputError(f"`steps` must be an integer in 0..1000000, got {steps}")
+    check_steps(steps)
     if strategy not in STRATEGIES:
         raise InputError(f"`strategy` must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if not (0.0 <= ssim_weight <= 1.0):
@@ -295,10 +313,11 @@ def refine(
         if strat is not None and strategy == "default":
             strat.step_pre_backward(params, optimizers, state, step, meta)
         loss.backward()
+        warm = min(1.0, (step + 1) / WARMUP_STEPS)
         for k, opt in optimizers.items():
-            if k == "means":
-                for group in opt.param_groups:
-                    group["lr"] = _lr_means(step, steps, base_lrs["means"] * lr_scale)
+            lr = _lr_means(step, steps, base_lrs["means"] * lr_scale) if k == "means" else base_lrs[k] * lr_scale
+            for group in opt.param_groups:
+                group["lr"] = lr * warm
             opt.step()
             opt.zero_grad(set_to_none=True)
         if strat is not None:

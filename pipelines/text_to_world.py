@@ -75,6 +75,7 @@ class TextToWorldPipeline:
         preset: str | Preset = "standard",
         progress: ProgressFn | None = None,
         measure_fidelity: bool = False,
+        refine_steps: int | None = None,
     ) -> TextToWorldOutput:
         """Generate a world from ``prompt``.
 
@@ -84,9 +85,12 @@ class TextToWorldPipeline:
             preset: "draft", "standard" or "high" (or a Preset).
             progress: ``(stage, fraction, message)`` callback.
             measure_fidelity: re-render the fused splats at the source cameras and record PSNR.
+            refine_steps: optimise the fused splats against the views for this many steps
+                (:func:`pipelines.refine.refine_world`); ``None``: the preset's steps on CUDA, none on CPU.
         """
         prompt = self.check_inputs(prompt, seed)
         preset = get_preset(preset)
+        refine_steps = _refine_steps(refine_steps, preset)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report(progress, "parse", 0.0)
@@ -104,7 +108,7 @@ class TextToWorldPipeline:
         timings["layout"] = time.perf_counter() - t0
         report(progress, "layout", 1.0, f"{len(layout.objects)} objects")
         out = self._build(layout, spec=spec, prompt=prompt, seed=seed, preset=preset, progress=progress,
-                          measure_fidelity=measure_fidelity, timings=timings)
+                          measure_fidelity=measure_fidelity, timings=timings, refine_steps=refine_steps)
         return out
 
     def from_layout(
@@ -116,16 +120,20 @@ class TextToWorldPipeline:
         prompt: str | None = None,
         progress: ProgressFn | None = None,
         measure_fidelity: bool = False,
+        refine_steps: int | None = None,
     ) -> TextToWorldOutput:
         """Generate a world from a user's layout (a blockout edited in the app or loaded from JSON)."""
         preset = get_preset(preset)
+        refine_steps = _refine_steps(refine_steps, preset)
         seed = layout.seed if seed is None else seed
         if prompt is None and layout.spec is not None:
             prompt = layout.spec.prompt
         return self._build(layout, spec=layout.spec, prompt=prompt or "", seed=seed, preset=preset,
-                           progress=progress, measure_fidelity=measure_fidelity, timings={"parse": 0.0, "layout": 0.0})
+                           progress=progress, measure_fidelity=measure_fidelity, timings={"parse": 0.0, "layout": 0.0},
+                           refine_steps=refine_steps)
 
-    def _build(self, layout, *, spec, prompt, seed, preset, progress, measure_fidelity, timings) -> TextToWorldOutput:
+    def _build(self, layout, *, spec, prompt, seed, preset, progress, measure_fidelity, timings,
+               refine_steps: int = 0) -> TextToWorldOutput:
         from pipelines.fusion import fuse_views
         from pipelines.layout import build_scene_geometry
         from pipelines.views import camera_rig, render_views
@@ -177,15 +185,29 @@ class TextToWorldPipeline:
         report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
 
         metrics: dict = {}
+        if refine_steps:
+            from pipelines.refine import refine_world
+
+            t0 = time.perf_counter()
+            r = refine_world(world, views, steps=refine_steps, seed=seed, progress=_sub(progress, "refine"))
+            timings["refine"] = time.perf_counter() - t0
+            metrics["refine_psnr_before_db"] = round(r.psnr_before, 3)
+            metrics["refine_psnr_after_db"] = round(r.psnr_after, 3)
         if measure_fidelity:
             from pipelines.fusion import fusion_psnr
 
             t0 = time.perf_counter()
-            metrics = {"fusion_psnr": fusion_psnr(world, views, environment=environment)}
+            metrics["fusion_psnr"] = fusion_psnr(world, views, environment=environment)
             timings["fidelity"] = time.perf_counter() - t0
         world.provenance.timings = {k: round(v, 4) for k, v in timings.items()}
         world.provenance.metrics = _jsonable(metrics)
         return TextToWorldOutput(world=world, spec=spec, layout=layout, views=views, timings=timings, metrics=metrics)
+
+
+def _refine_steps(requested: int | None, preset: Preset) -> int:
+    from pipelines.refine import check_steps, default_steps
+
+    return default_steps(preset) if requested is None else check_steps(requested, "refine_steps")
 
 
 def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:

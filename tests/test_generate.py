@@ -92,6 +92,7 @@ def test_archetypes_differ_and_contain_objects(prompt, archetype, label):
         (["a forest", "--preset", "ultra"], "preset"),
         (["a forest", "--format", "ply,docx"], "format"),
         (["a forest", "--seed", "-1"], "seed"),
+        (["a forest", "--refine", "-3"], "--refine"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, needle):
@@ -122,3 +123,22 @@ def test_cli_out_dir_not_writable(tmp_path):
         ro.chmod(0o500)
     res = run_cli("generate", "a forest", "--preset", "draft", "--out", str(ro / "x"), "--quiet")
     assert res.returncode == 2 and "not writable" in res.stderr, res.stderr
+
+
+def test_refinement_runs_when_asked_and_raises_fidelity():
+    """``refine_steps`` fits the fused splats to their views: PSNR at the views goes up, recorded in provenance."""
+    from pipelines.text_to_world import TextToWorldPipeline
+
+    pipe = TextToWorldPipeline()
+    plain = pipe("a lake at dawn", seed=1, preset="draft")
+    if not __import__("torch").cuda.is_available():  # the default on CPU: no refinement
+        assert "refine" not in plain.world.provenance.stages
+        assert "refine_psnr_after_db" not in plain.world.provenance.metrics
+    out = pipe("a lake at dawn", seed=1, preset="draft", refine_steps=12, measure_fidelity=True)
+    m = out.world.provenance.metrics
+    assert m["refine_psnr_after_db"] > m["refine_psnr_before_db"] + 0.2, m
+    assert out.world.provenance.stages["refine"].endswith("-12")
+    assert out.timings["refine"] > 0
+    assert out.world.num_splats == plain.world.num_splats  # CPU refinement keeps the splat count
+    with pytest.raises(marble.InputError, match="refine_steps"):
+        marble.generate("a lake", preset="draft", refine_steps=-1)
