@@ -176,33 +176,6 @@ def canonical_rotations(quats_wxyz: np.ndarray, scale_codes: np.ndarray) -> tupl
         codes[idx, kk] = distinct
     q[q[:, 0] < 0] *= -1.0
     return q, codes
-    # 1. relabel the axes: the w of q * p is q . (p_w, -p_x, -p_y, -p_z); the largest |w| is nearest the identity
-    w = np.einsum("ni,pi->np", q.astype(np.float32), _AXIS_PERM_CONJ)
-    best = np.abs(w, out=w).argmax(axis=1)
-    q = _quat_multiply(q, _AXIS_PERM_QUATS[best])
-    codes = np.take_along_axis(codes, _AXIS_PERM_SOURCES[best], axis=1)
-    # 2. equal scales: the free turn about the distinct axis
-    c = codes.astype(np.int16)
-    eq01, eq02, eq12 = c[:, 0] == c[:, 1], c[:, 0] == c[:, 2], c[:, 1] == c[:, 2]
-    allq = eq01 & eq02
-    q[allq] = (1.0, 0.0, 0.0, 0.0)
-    for k, sel in ((2, eq01 & ~allq), (1, eq02 & ~allq), (0, eq12 & ~allq)):
-        idx = np.nonzero(sel)[0]
-        if not len(idx):
-            continue
-        rows = np.arange(len(idx))
-        a = _rotmat_column(q[idx], k)  # the distinct axis in world coordinates
-        kk = np.abs(a).argmax(axis=1)  # the world axis nearest to it, which it is now assigned to
-        a = np.where(a[rows, kk][:, None] < 0, -a, a)  # either direction of the axis: take the near one
-        e = np.zeros_like(a)
-        e[rows, kk] = 1.0
-        qq = np.concatenate([(1.0 + a[rows, kk])[:, None], np.cross(e, a)], axis=1)
-        q[idx] = qq / np.linalg.norm(qq, axis=1, keepdims=True)
-        distinct, equal = codes[idx, k], codes[idx, (k + 1) % 3]
-        codes[idx] = equal[:, None]
-        codes[idx, kk] = distinct
-    q = np.where(q[:, :1] < 0, -q, q)
-    return q.astype(np.float32), codes
 
 
 # ---------------------------------------------------------------------- precision
