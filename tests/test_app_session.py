@@ -12,7 +12,6 @@ import torch
 from marble.camera import Camera
 from marble.editor_session import EditorSession, parse_color
 from marble.errors import InputError
-from marble.world import World
 from tests.edit_fixtures import small_world
 
 

@@ -11,7 +11,7 @@ from marble.camera import orbit
 from marble.errors import FormatError, InputError
 from marble.gaussians import Gaussians
 from marble.layout import Layout, LayoutEnvironment, LayoutObject, SceneSpec, ObjectSpec, Relation
-from marble.world import Environment, Layer, Provenance, World
+from marble.world import Environment, Provenance, World
 
 
 def small_world(seed=0) -> World:

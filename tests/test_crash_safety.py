@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from PIL import Image
 
 from marble.outputs import verify_outputs
