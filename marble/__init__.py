@@ -6,13 +6,10 @@ The core library. ``marble`` never imports ``pipelines`` or ``exporters`` at mod
 
 from __future__ import annotations
 
-from marble.camera import Camera
+import importlib
+from typing import TYPE_CHECKING
+
 from marble.errors import BudgetError, FormatError, InputError, MarbleError
-from marble.gaussians import Gaussians
-from marble.layout import Layout, LayoutObject, SceneSpec
-from marble.presets import PRESETS, Preset, get_preset
-from marble.view import View
-from marble.world import Environment, Layer, Provenance, World
 
 __version__ = "0.1.0"
 
@@ -21,6 +18,37 @@ __all__ = [
     "LayoutObject", "MarbleError", "PRESETS", "Preset", "Provenance", "SceneSpec", "View", "World",
     "generate", "get_preset", "__version__",
 ]
+
+# The core types load on first use (PEP 562), so `import marble` and the CLI's start do not pay for
+# torch before a command runs (and Ctrl-C during that import is handled like any other).
+_LAZY = {
+    "Camera": "marble.camera", "Gaussians": "marble.gaussians", "Layout": "marble.layout",
+    "LayoutObject": "marble.layout", "SceneSpec": "marble.layout", "PRESETS": "marble.presets",
+    "Preset": "marble.presets", "get_preset": "marble.presets", "View": "marble.view",
+    "Environment": "marble.world", "Layer": "marble.world", "Provenance": "marble.world", "World": "marble.world",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'marble' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:
+    from marble.camera import Camera
+    from marble.gaussians import Gaussians
+    from marble.layout import Layout, LayoutObject, SceneSpec
+    from marble.presets import PRESETS, Preset, get_preset
+    from marble.view import View
+    from marble.world import Environment, Layer, Provenance, World
 
 
 def generate(prompt: str | None = None, *, seed: int = 0, preset: str = "standard", **options) -> World:

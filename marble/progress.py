@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
+from marble.interrupt import check as check_interrupt
+
 T = TypeVar("T")
 
 
@@ -17,7 +19,12 @@ class ProgressFn(Protocol):
 
 
 def report(progress: ProgressFn | None, stage: str, fraction: float, message: str = "") -> None:
-    """Call ``progress`` if given; ``fraction`` is clamped to [0, 1]."""
+    """Call ``progress`` if given; ``fraction`` is clamped to [0, 1].
+
+    Raises:
+        KeyboardInterrupt: a Ctrl-C arrived earlier and a library swallowed it (see :mod:`marble.interrupt`).
+    """
+    check_interrupt()
     if progress is not None:
         progress(stage, min(max(float(fraction), 0.0), 1.0), message)
 

@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 import typer
 
 from marble.errors import MarbleError
+from marble.interrupt import interrupted
 
 F = TypeVar("F", bound=Callable)
 
@@ -38,6 +39,11 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             raise typer.Exit(130)
+        except Exception:
+            if interrupted():  # a library interrupted mid-import fails later with an unrelated error
+                print("interrupted", file=sys.stderr)
+                raise typer.Exit(130)
+            raise
 
     return wrapper  # type: ignore[return-value]
 

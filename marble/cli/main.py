@@ -5,6 +5,8 @@ Command modules import heavy libraries inside their functions, so ``marble --hel
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from marble.cli import batch_cmd, export_cmd, generate_cmd, info_cmd, parse_cmd, render_cmd
@@ -30,8 +32,15 @@ app.command("info")(info_cmd.info)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (Ctrl-C anywhere: ``interrupted`` on stderr, exit code 130)."""
+    from marble.interrupt import install
+
+    install()
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
