@@ -19,11 +19,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home
 
 import gradio as gr  # noqa: E402
 
-from marble.editor_session import BACKENDS, EXPORT_FORMATS, PROFILES, SELECT_MODES, EditorSession  # noqa: E402
+from marble.editor_session import (  # noqa: E402
+    BACKENDS, EXPORT_FORMATS, PROFILES, SELECT_MODES, EditorSession, add_point, draw_points, points_for,
+)
 from marble.errors import MarbleError  # noqa: E402
 
 ROOT = Path(os.environ.get("MARBLE_EDITOR_DIR") or Path(tempfile.gettempdir()) / "marble-editor")
-SELECT_KINDS = ["layer", "label", "box", "sphere", "color", "opacity", "rect", "all"]
+SELECT_KINDS = ["layer", "label", "box", "sphere", "color", "opacity", "rect", "lasso", "all"]
 
 
 def _session(state: EditorSession | None) -> EditorSession:
@@ -137,7 +139,10 @@ def build_app() -> gr.Blocks:
                         color = gr.ColorPicker("#808080", label="colour")
                         tolerance = gr.Slider(0.0, 1.0, value=0.15, label="colour tolerance")
                         below = gr.Slider(0.0, 1.0, value=0.2, label="opacity below")
-                    rect = gr.Textbox(label="rectangle in the preview: x0, y0, x1, y1 (pixels)", placeholder="40, 30, 200, 150")
+                    with gr.Row():
+                        points = gr.Textbox(label="rect / lasso: click points on the preview (or type x, y; x, y; ...)",
+                                            placeholder="40, 30; 200, 150", elem_id="points", scale=4)
+                        clear_points = gr.Button("Clear points", elem_id="clear_points", scale=1)
                     with gr.Row():
                         select = gr.Button("Select", variant="primary", elem_id="select")
                         invert = gr.Button("Invert")
@@ -222,15 +227,25 @@ def build_app() -> gr.Blocks:
         view.release(_action(lambda s, i: s.set_view(i)), inputs=[state, view], outputs=VIEW, show_progress_on=[message])
 
         # ---- selection
-        def do_select(s, k, m, lp, lb, x, y, z, a, b, c, yw, r, col, tol, bel, rc):
-            rect_vals = [float(v) for v in rc.split(",")] if k == "rect" and rc and rc.strip() else None
-            if k == "rect" and rect_vals is None:
-                raise MarbleErrorInput("type the rectangle as x0, y0, x1, y1")
+        def do_select(s, k, m, lp, lb, x, y, z, a, b, c, yw, r, col, tol, bel, pts):
+            drawn = points_for(k, pts)  # rect: the points' bounding box; lasso: their polygon
             return s.select(k, mode=m, layers=lp, label=lb, center=(x, y, z), size=(a, b, c), yaw_deg=yw, radius=r,
-                            color=col, tolerance=tol, below=bel, rect=rect_vals)
+                            color=col, tolerance=tol, below=bel, rect=drawn if k == "rect" else None,
+                            polygon=drawn if k == "lasso" else None)
 
         on(select, do_select, [kind, mode, layer_pick, label_pick, cx, cy, cz, sx, sy, sz, yaw, radius, color, tolerance,
-                               below, rect])
+                               below, points])
+
+        def on_preview_click(img, pts, k, evt: gr.SelectData):  # a click adds a point and redraws the outline
+            pts = add_point(pts, evt.index)
+            return draw_points(img, pts, k), pts
+
+        preview.select(on_preview_click, inputs=[preview, points, kind], outputs=[preview, points])
+        def do_clear_points(state):
+            s = _session(state)
+            return (s.preview() if s.world is not None else None), ""
+
+        clear_points.click(do_clear_points, inputs=[state], outputs=[preview, points])
         on(invert, lambda s: s.invert_selection())
         on(grow, lambda s, r: s.grow_selection(r), [radius])
         on(clear, lambda s: s.clear_selection())

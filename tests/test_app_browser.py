@@ -175,6 +175,36 @@ def test_editor_in_a_real_browser(server):
             assert _layer_names(a) == names and _text(a, "#stats") == stats
             _shot(a, "6_error")
 
+            # ---- lasso: click four points on the preview (drawn on it), then select what lies inside
+            a.get_by_role("tab", name="Select").click()
+            a.locator("#kind").get_by_text("lasso", exact=True).click()
+            before_sel = _text(a, "#selection")
+            img = a.locator("#preview img").first
+            box = img.bounding_box()
+            for k, (fx, fy) in enumerate(((0.3, 0.45), (0.7, 0.45), (0.7, 0.95), (0.3, 0.95)), start=1):
+                img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+                a.wait_for_function(
+                    "(n) => { const t = document.querySelector('#points textarea');"
+                    " return !!t && t.value.split(';').filter(s => s.trim()).length === n; }",
+                    arg=k, timeout=STEP_TIMEOUT_MS)
+            _shot(a, "6b_lasso_points")
+            clicked = a.locator("#points textarea").input_value()
+            xs = [float(p.split(",")[0]) for p in clicked.split(";")]
+            assert max(xs) - min(xs) > 10, clicked  # image pixel coordinates, spread like the clicks
+            a.click("#select")
+            a.wait_for_function(
+                "(prev) => { const t = document.querySelector('#selection').innerText.trim();"
+                " return t !== prev && /^[\\d,]+ splats in \\d+ layer/.test(t); }",
+                arg=before_sel.strip(), timeout=STEP_TIMEOUT_MS)
+            lasso_sel = _text(a, "#selection")
+            a.locator("#kind").get_by_text("all", exact=True).click()
+            a.click("#select")
+            a.wait_for_function("(prev) => document.querySelector('#selection').innerText.trim() !== prev",
+                                arg=lasso_sel.strip(), timeout=STEP_TIMEOUT_MS)
+            n_lasso = int(lasso_sel.split()[0].replace(",", ""))
+            n_all = int(_text(a, "#selection").split()[0].replace(",", ""))
+            assert 0 < n_lasso < n_all, (lasso_sel, n_all)
+
             # ---- export a GLB and check the downloaded file
             a.get_by_role("tab", name="Export").click()
             a.click("#export")

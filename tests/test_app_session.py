@@ -185,3 +185,34 @@ def test_parse_color():
     assert parse_color([0.1, 0.2, 0.3]) == (0.1, 0.2, 0.3)
     with pytest.raises(InputError):
         parse_color("blue-ish")
+
+
+def test_points_clicked_on_the_preview_make_rect_and_lasso_selections(session):
+    from marble.editor_session import add_point, draw_points, parse_points, points_for
+
+    s = session
+    text = ""
+    for xy in ((4.2, 3.0), (60, 5), (58.7, 38), (3, 36)):  # clicks at the preview's corners (64 x 40)
+        text = add_point(text, xy)
+    assert text == "4, 3; 60, 5; 59, 38; 3, 36"
+    np.testing.assert_array_equal(parse_points(text), [[4, 3], [60, 5], [59, 38], [3, 36]])
+    assert points_for("rect", text) == [3.0, 3.0, 60.0, 38.0]  # the points' bounding box
+    assert points_for("lasso", text).shape == (4, 2)
+    assert points_for("box", text) is None
+    with pytest.raises(InputError, match="click 2 more point"):
+        points_for("lasso", "1, 2")
+    with pytest.raises(InputError, match="cannot read point"):
+        parse_points("1, 2; three, 4")
+
+    everything = s.select("lasso", polygon=points_for("lasso", text))
+    n_all = sum(len(v) for v in s.selection.values())
+    small = s.select("lasso", polygon=points_for("lasso", "28, 15; 36, 15; 32, 25"))
+    n_small = sum(len(v) for v in s.selection.values())
+    assert 0 < n_small < n_all, (everything, small)
+
+    img = s.preview()
+    drawn = draw_points(img, text, "lasso")
+    assert drawn.shape == img.shape and drawn.dtype == np.uint8
+    changed = np.any(drawn != img, axis=-1)
+    assert changed[3, 4] and changed[38, 59] and not changed[20, 32]  # the points and outline, not the inside
+    assert np.array_equal(draw_points(img, "garbage", "lasso"), img)  # unreadable points draw nothing
