@@ -316,3 +316,24 @@ def test_silhouettes_are_antialiased_and_nothing_else_changes():
     assert e.any() and np.array_equal(sharp.depth, smooth.depth)
     assert np.array_equal(sharp.rgb[~e], smooth.rgb[~e])
     assert np.abs(sharp.rgb[e] - smooth.rgb[e]).max() > 0.02
+
+
+def test_a_ground_plane_seen_at_a_grazing_angle_has_no_silhouettes():
+    """Far ground changes depth by more than 4% a row but evenly (inverse depth is affine on a plane):
+    flagging it made fusion shrink those splats into a dotted lattice. Real occlusions, including a
+    one-pixel pole, stay silhouettes."""
+    from pipelines.views import silhouette_pixels
+
+    H, W, f, h = 60, 40, 50.0, 1.6  # camera 1.6 m above a plane, horizon at row 0
+    rows = np.arange(H, dtype=np.float32)[:, None] + 1.0
+    depth = np.repeat(h * f / rows, W, axis=1).astype(np.float32)  # 80 m at the top row, 1.3 m at the bottom
+    ids = np.zeros((H, W), np.int32)
+    assert (np.abs(np.diff(depth, axis=0)) > 0.04 * depth[1:]).sum() >= 20 * W  # the old rule flagged 24 rows
+    assert not silhouette_pixels(depth, ids).any()
+    depth2 = depth.copy()
+    depth2[20:40, 10:20] = 1.0  # a box in front of the ground (3 m there), same layer id
+    depth2[5:50, 30] = 1.2  # a one-pixel pole
+    e = silhouette_pixels(depth2, ids)
+    assert e[25, 9] and e[25, 10] and e[25, 19] and e[25, 20]  # both sides of the box's left and right edges
+    assert e[25, 29] and e[25, 30] and e[25, 31]
+    assert not e[45, 5] and not e[10, 15]  # plain ground away from them

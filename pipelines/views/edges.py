@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+SLOPE_RATIO = 2.0
+"""A depth step is a silhouette only if its inverse-depth step is this many times the smaller of
+the steps next to it: a plane's inverse depth is affine in the image, so a surface seen at a grazing
+angle changes depth fast but evenly, while an occlusion boundary is a spike."""
+
 
 def silhouette_pixels(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) -> np.ndarray:
     """Pixels on silhouettes.
@@ -13,13 +18,29 @@ def silhouette_pixels(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) 
         ids: ``[H, W]`` layer ids.
         rel: relative depth jump that counts as an edge.
     Returns:
-        ``[H, W]`` bool: a 4-neighbour is on another layer, on the sky, or at a depth jump.
+        ``[H, W]`` bool: a 4-neighbour is on another layer, on the sky, or across a depth
+        discontinuity (a jump of more than ``rel`` of the depth that is not the even slope of a
+        surface seen at a grazing angle; see :data:`SLOPE_RATIO`).
     """
     d = np.where(np.isfinite(depth), depth, np.float32(1e9)).astype(np.float32)
+    inv = 1.0 / np.maximum(d, np.float32(1e-6))
     e = np.zeros(depth.shape, bool)
-    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
-        jump = (ids[a] != ids[b]) | (np.abs(d[a] - d[b]) > rel * np.minimum(d[a], d[b]))
-        e[a] |= jump
-        e[b] |= jump
+    for axis in (1, 0):
+        n = d.shape[axis]
+        if n < 2:
+            continue
+        lo = [slice(None), slice(None)]
+        hi = [slice(None), slice(None)]
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        lo, hi = tuple(lo), tuple(hi)
+        step = np.abs(inv[hi] - inv[lo])  # between pixel i and i + 1 along the axis
+        # the steps before and after each one (the same step at the border: no evidence of a slope)
+        before = np.concatenate([np.take(step, [0], axis=axis), np.take(step, range(n - 2), axis=axis)], axis=axis)
+        after = np.concatenate([np.take(step, range(1, n - 1), axis=axis), np.take(step, [n - 2], axis=axis)], axis=axis)
+        if n == 2:
+            before = after = np.zeros_like(step)
+        smooth = step <= SLOPE_RATIO * np.minimum(before, after)
+        jump = (ids[hi] != ids[lo]) | ((np.abs(d[hi] - d[lo]) > rel * np.minimum(d[hi], d[lo])) & ~smooth)
+        e[hi] |= jump
+        e[lo] |= jump
     return e
