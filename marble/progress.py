@@ -44,6 +44,20 @@ def track(items: Iterable[T], progress: ProgressFn | None, stage: str, total: in
     report(progress, stage, 1.0)
 
 
+_OPEN_BARS: list = []  # bars tqdm_progress opened and has not closed yet
+
+
+def close_progress_bars() -> None:
+    """Close the bars :func:`tqdm_progress` left open (an error or Ctrl-C mid-stage), so that a message
+    printed next starts on its own line instead of after a half-drawn bar."""
+    while _OPEN_BARS:
+        bar = _OPEN_BARS.pop()
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - a broken terminal must not hide the real message
+            pass
+
+
 def tqdm_progress(*, disable: bool | None = None) -> Callable[[str, float, str], None]:
     """A ``progress`` callable that draws one tqdm bar per stage on stderr."""
     from tqdm.auto import tqdm
@@ -61,11 +75,14 @@ def tqdm_progress(*, disable: bool | None = None) -> Callable[[str, float, str],
                     other.refresh()
             bar = bars[stage] = tqdm(total=1000, desc=f"{stage:>10}", leave=True, disable=disable,
                                      bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+            _OPEN_BARS.append(bar)
         bar.n = int(round(fraction * 1000))
         if message:
             bar.set_postfix_str(message, refresh=False)
         bar.refresh()
         if fraction >= 1.0:
             bar.close()
+            if bar in _OPEN_BARS:
+                _OPEN_BARS.remove(bar)
 
     return _progress

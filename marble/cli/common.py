@@ -10,6 +10,7 @@ import typer
 
 from marble.errors import MarbleError
 from marble.interrupt import interrupted
+from marble.progress import close_progress_bars
 
 F = TypeVar("F", bound=Callable)
 
@@ -18,6 +19,7 @@ EXIT_BAD_INPUT = 2
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    close_progress_bars()
     first_line = " ".join(str(message).split())
     print(f"error: {first_line}", file=sys.stderr)
     raise typer.Exit(code)
@@ -37,15 +39,19 @@ def handle_errors(fn: F) -> F:
         except FileNotFoundError as exc:
             fail(f"file not found: {exc.filename}")
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            raise typer.Exit(130)
+            _interrupted()
         except Exception:
             if interrupted():  # a library interrupted mid-import fails later with an unrelated error
-                print("interrupted", file=sys.stderr)
-                raise typer.Exit(130)
+                _interrupted()
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def _interrupted() -> None:
+    close_progress_bars()
+    print("interrupted", file=sys.stderr)
+    raise typer.Exit(130)
 
 
 def parse_csv(value: str | None) -> list[str]:

@@ -5,6 +5,7 @@ Command modules import heavy libraries inside their functions, so ``marble --hel
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -33,14 +34,27 @@ app.command("info")(info_cmd.info)
 
 def main() -> None:
     """Console-script entry point (Ctrl-C anywhere: ``interrupted`` on stderr, exit code 130)."""
-    from marble.interrupt import install
+    from marble.interrupt import install, interrupted
 
     install()
     try:
         app()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
+        _exit_now(130)
+    except SystemExit:
+        if interrupted():
+            # Leave without interpreter finalization: a library interrupted half-way through its
+            # import (open3d's pybind module, scipy) can fail there and turn 130 into 1 or SIGINT.
+            # Files were already cleaned up while the interrupt unwound the stack.
+            _exit_now(130)
+        raise
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
