@@ -34,6 +34,8 @@ from marble.layout import Layout, Lighting
 
 BUNDLE_FORMAT = "marble-world"
 BUNDLE_VERSION = 1
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+"""Timestamp of every entry in a ``.marble`` zip (the earliest a zip can hold), so saves are reproducible."""
 MAX_BUNDLE_MEMBER_BYTES = 8 << 30  # refuse zip members that claim more than 8 GiB
 
 
@@ -147,7 +149,7 @@ class Provenance:
     inputs: dict = field(default_factory=dict)
     stages: dict = field(default_factory=dict)  # stage -> backend, e.g. {"depth": "geometric"}
     versions: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)  # stage -> seconds
+    timings: dict = field(default_factory=dict)  # stage -> seconds (this run; not saved in the bundle)
     metrics: dict = field(default_factory=dict)  # e.g. {"fusion_psnr_db": 29.1}
 
     @classmethod
@@ -355,15 +357,19 @@ class World:
             "layers": layers_json,
             "environment": {"kind": env.kind, "lighting": asdict(env.lighting), "ground_color": list(env.ground_color)},
             "cameras": [c.to_dict() for c in self.cameras],
-            "provenance": asdict(self.provenance),
+            # timings describe one run, not the world: they go to the run's manifest.json, so the same
+            # inputs, seed and preset give a byte-identical world.marble
+            "provenance": {k: v for k, v in asdict(self.provenance).items() if k != "timings"},
             "layout": None if self.layout is None else self.layout.to_dict(),
             "extras": self.extras,
         }
         payload = st_save({k: v.contiguous() for k, v in tensors.items()}) if tensors else b""
         with atomic_write(path, "wb") as fh:
             with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr("world.json", json.dumps(doc, indent=1))
-                zf.writestr("tensors.safetensors", payload)
+                for name, data in (("world.json", json.dumps(doc, indent=1)), ("tensors.safetensors", payload)):
+                    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)  # fixed: same world, same bytes
+                    info.external_attr = 0o644 << 16
+                    zf.writestr(info, data)
         return path
 
     @classmethod
