@@ -34,11 +34,12 @@ def silhouette_pixels(depth: np.ndarray, ids: np.ndarray, *, rel: float = 0.04) 
         lo[axis], hi[axis] = slice(None, -1), slice(1, None)
         lo, hi = tuple(lo), tuple(hi)
         step = np.abs(inv[hi] - inv[lo])  # between pixel i and i + 1 along the axis
-        # the steps before and after each one (the same step at the border: no evidence of a slope)
-        before = np.concatenate([np.take(step, [0], axis=axis), np.take(step, range(n - 2), axis=axis)], axis=axis)
-        after = np.concatenate([np.take(step, range(1, n - 1), axis=axis), np.take(step, [n - 2], axis=axis)], axis=axis)
-        if n == 2:
+        if n == 2:  # a single step has no neighbours to show a slope
             before = after = np.zeros_like(step)
+        else:  # the steps before and after each one (the border step repeated: no evidence of a slope)
+            i = np.arange(n - 1)
+            before = np.take(step, np.maximum(i - 1, 0), axis=axis)
+            after = np.take(step, np.minimum(i + 1, n - 2), axis=axis)
         smooth = step <= SLOPE_RATIO * np.minimum(before, after)
         jump = (ids[hi] != ids[lo]) | ((np.abs(d[hi] - d[lo]) > rel * np.minimum(d[hi], d[lo])) & ~smooth)
         e[hi] |= jump
