@@ -31,7 +31,8 @@ def scene_bounds(world) -> tuple[np.ndarray, np.ndarray]:
 
     A world that holds nothing but environment layers falls back to all of them.
     """
-    if any(layer.visible and not layer.is_environment for layer in world.layers):
+    if any(layer.visible and not layer.is_environment and (layer.num_splats or layer.num_triangles)
+           for layer in world.layers):
         lo, hi = world.bounds(include_environment=False)
     else:
         lo, hi = world.bounds()
@@ -84,7 +85,6 @@ def camera_path(
             if e.shape != (3,) or not np.isfinite(e).all():
                 raise InputError(f"`eye` must be three finite numbers x,y,z, got {eye}")
         return ring(e, n=frames, fov_y_deg=max(fov_y_deg, 70.0), width=width, height_px=height)
-    eye_h = min(EYE_HEIGHT, max(float(size[1]) * 0.5, 0.2))
     path = _layout_walk(world)
     if path is not None:  # the walk-through the layout keeps clear of objects, over the terrain
         return walk(path, n=frames, eye_height=EYE_HEIGHT, fov_y_deg=max(fov_y_deg, 70.0), width=width,
@@ -93,6 +93,7 @@ def camera_path(
     rr = 0.4 * r_xz
     angles = np.linspace(0.0, 1.5 * math.pi, 24)
     pts = np.stack([center[0] + rr * np.sin(angles), np.full_like(angles, ground), center[2] + rr * np.cos(angles)], -1)
+    eye_h = min(EYE_HEIGHT, max(float(size[1]) * 0.5, 0.2))
     return walk(pts, n=frames, eye_height=eye_h, fov_y_deg=max(fov_y_deg, 70.0), width=width, height_px=height,
                 look_ahead=max(rr * 0.3, 0.2))
 
@@ -113,11 +114,12 @@ def _layout_walk(world) -> np.ndarray | None:
         pts = np.asarray(walk_path(layout.environment), np.float64)
     except Exception:  # noqa: BLE001 - an odd layout falls back to the generic walk
         return None
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    if len(pts) < 2 or not np.isfinite(pts).all() or seg.sum() <= 0:
+    if len(pts) < 2 or not np.isfinite(pts).all():
         return None
     pts = _clip_to_cameras(pts, [c for c in world.cameras if c.name.startswith("walk")])
     seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    if seg.sum() <= 0:
+        return None
     dense = np.concatenate([np.linspace(a, b, max(2, int(np.ceil(d / 0.5)) + 1))[:-1]
                             for a, b, d in zip(pts[:-1], pts[1:], seg)] + [pts[-1:]])
     if not layout.environment.indoor:

@@ -166,6 +166,8 @@ def test_bounds_leave_out_the_sky_dome_however_it_is_marked(flag):
     np.testing.assert_allclose(scene_bounds(w)[1], [1, 1, 1])
     w.layer("ground").visible = False  # nothing but the sky left: frame the sky rather than nothing
     assert scene_bounds(w)[1][0] == 500
+    w.add_layer("empty")  # a visible layer with no splats or mesh frames nothing either
+    assert scene_bounds(w)[1][0] == 500
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "3"])
