@@ -241,6 +241,7 @@ def build_app() -> gr.Blocks:
             return draw_points(img, pts, k), pts
 
         preview.select(on_preview_click, inputs=[preview, points, kind], outputs=[preview, points])
+
         def do_clear_points(state):
             s = _session(state)
             return (s.preview() if s.world is not None else None), ""

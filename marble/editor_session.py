@@ -569,8 +569,7 @@ def draw_points(image, text: str | None, kind: str = "lasso"):
     draw = ImageDraw.Draw(img)
     colour = (0, 220, 255)
     if kind == "rect" and len(pts) >= 2:
-        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        draw.rectangle([min(xs), min(ys), max(xs), max(ys)], outline=colour, width=2)
+        draw.rectangle(points_for("rect", text), outline=colour, width=2)
     elif len(pts) >= 2:
         draw.line(pts + ([pts[0]] if len(pts) >= 3 else []), fill=colour, width=2)
     for x, y in pts:

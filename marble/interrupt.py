@@ -28,7 +28,7 @@ def install() -> None:
 
 
 def interrupted() -> bool:
-    """Whether a SIGINT arrived since :func:`install` (or the last :func:`clear`)."""
+    """Whether a SIGINT arrived since :func:`install`."""
     return _INTERRUPTED.is_set()
 
 
@@ -36,8 +36,3 @@ def check() -> None:
     """Raise ``KeyboardInterrupt`` if a SIGINT arrived (even one a library swallowed)."""
     if _INTERRUPTED.is_set():
         raise KeyboardInterrupt
-
-
-def clear() -> None:
-    """Forget a past interrupt (tests)."""
-    _INTERRUPTED.clear()

@@ -15,6 +15,7 @@ from marble.progress import close_progress_bars
 F = TypeVar("F", bound=Callable)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -48,10 +49,15 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _interrupted() -> None:
+def say_interrupted() -> None:
+    """End any half-drawn progress bar and print ``interrupted`` on its own line (stderr)."""
     close_progress_bars()
     print("interrupted", file=sys.stderr)
-    raise typer.Exit(130)
+
+
+def _interrupted() -> None:
+    say_interrupted()
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def parse_csv(value: str | None) -> list[str]:

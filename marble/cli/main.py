@@ -11,6 +11,7 @@ import sys
 import typer
 
 from marble.cli import batch_cmd, export_cmd, generate_cmd, info_cmd, parse_cmd, render_cmd
+from marble.cli.common import EXIT_INTERRUPTED, say_interrupted
 
 app = typer.Typer(
     name="marble",
@@ -40,14 +41,14 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        _exit_now(130)
+        say_interrupted()
+        _exit_now(EXIT_INTERRUPTED)
     except SystemExit:
         if interrupted():
             # Leave without interpreter finalization: a library interrupted half-way through its
             # import (open3d's pybind module, scipy) can fail there and turn 130 into 1 or SIGINT.
             # Files were already cleaned up while the interrupt unwound the stack.
-            _exit_now(130)
+            _exit_now(EXIT_INTERRUPTED)
         raise
 
 
