@@ -34,11 +34,12 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from exporters.binary import check_count, read_input_bytes, require_bytes
 from exporters.scene import ExportOptions, ExportScene, gaussians_from_numpy, limit_sh, to_numpy
 from marble.errors import FormatError
-from marble.gaussians import Gaussians
+from marble.gaussians import Gaussians, quat_multiply
 from marble.io import atomic_write
 
 MAGIC = 0x5053474E  # "NGSP" little-endian
@@ -111,13 +112,6 @@ def _rotmat_column(q: np.ndarray, k: int) -> np.ndarray:  # [N, 4] unit wxyz -> 
     return np.stack(cols, axis=1)
 
 
-def _quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # [N, 4] x [N, 4] -> [N, 4] (wxyz)
-    aw, ax, ay, az = a.T
-    bw, bx, by, bz = b.T
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], axis=1)
-
-
 _AXIS_PERM_QUATS, _AXIS_PERM_SOURCES = _signed_permutations()
 _AXIS_PERM_CONJ = (_AXIS_PERM_QUATS * (1.0, -1.0, -1.0, -1.0)).astype(np.float32)
 
@@ -155,7 +149,7 @@ def canonical_rotations(quats_wxyz: np.ndarray, scale_codes: np.ndarray) -> tupl
     idx = np.nonzero(~(eq01 | eq02 | eq12))[0]
     if len(idx):
         best = np.abs(np.einsum("ni,pi->np", q[idx], _AXIS_PERM_CONJ)).argmax(axis=1)
-        q[idx] = _quat_multiply(q[idx], _AXIS_PERM_QUATS[best])
+        q[idx] = quat_multiply(torch.from_numpy(q[idx]), torch.from_numpy(_AXIS_PERM_QUATS[best])).numpy()
         codes[idx] = np.take_along_axis(codes[idx], _AXIS_PERM_SOURCES[best], axis=1)
     # two equal scales: the shortest turn taking a world axis to the distinct one; three: the identity
     q[allq] = (1.0, 0.0, 0.0, 0.0)
