@@ -1,4 +1,4 @@
-"""Marble editor: a thin Gradio layer over ``marble.editor_session.EditorSession``.
+"""Marble editor: a thin Gradio layer over ``marble.frontends.editor_session.EditorSession``.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--share] [--max-file-size 64mb]
 
@@ -19,8 +19,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home
 
 import gradio as gr  # noqa: E402
 
-from marble.editor_session import (  # noqa: E402
-    BACKENDS, EXPORT_FORMATS, PROFILES, SELECT_MODES, EditorSession, add_point, draw_points, points_for,
+from marble.frontends.editor_session import (  # noqa: E402
+    BACKENDS, SELECT_MODES, EditorSession, add_point, draw_points, export_format_choices, points_for, preset_choices,
+    profile_choices,
 )
 from marble.errors import MarbleError  # noqa: E402
 
@@ -100,7 +101,7 @@ def build_app() -> gr.Blocks:
                                 elem_id="prompt")
             image = gr.File(label="Image (optional)", type="filepath", scale=1, elem_id="image")
         with gr.Row():
-            preset = gr.Dropdown(["draft", "standard", "high"], value="draft", label="Preset", elem_id="preset")
+            preset = gr.Dropdown(preset_choices(), value="draft", label="Preset", elem_id="preset")
             seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
             backend = gr.Dropdown(list(BACKENDS), value="embedded", label="Backend")
             model = gr.Textbox(label="Model (learned backend: hub id or folder)", placeholder="optional")
@@ -201,8 +202,8 @@ def build_app() -> gr.Blocks:
                         b_delete = gr.Button("Delete object")
                     regenerate = gr.Button("Regenerate from blockout", variant="primary")
                 with gr.Tab("Export"):
-                    formats = gr.CheckboxGroup(list(EXPORT_FORMATS), value=["glb"], label="Formats", elem_id="formats")
-                    profile = gr.Dropdown(list(PROFILES), value="none", label="Profile")
+                    formats = gr.CheckboxGroup(export_format_choices(), value=["glb"], label="Formats", elem_id="formats")
+                    profile = gr.Dropdown(profile_choices(), value="none", label="Profile")
                     export = gr.Button("Export", variant="primary", elem_id="export")
                     save = gr.Button("Save session (.marble)")
                     files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")

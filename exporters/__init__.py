@@ -5,9 +5,10 @@
     world = import_file("scan.spz")
 
 The format is chosen by the file's extension (longest match, so ``.compressed.ply`` wins over
-``.ply``). ``EXPORTERS``/``IMPORTERS`` map extensions to format objects; a VR profile
-(``exporters.profiles``) prunes splats and decimates meshes to its budget before writing.
-Every file is written atomically: on error nothing is left at the final names.
+``.ply``). ``EXPORTERS``/``IMPORTERS`` (:mod:`exporters.registry`) map extensions to formats whose
+modules load on first use; a VR profile (:mod:`exporters.profiles`, budgets in
+:mod:`exporters.budgets`) prunes splats and decimates meshes to its budget before writing. Every
+file is written atomically: on error nothing is left at the final names.
 """
 
 from __future__ import annotations
@@ -16,51 +17,23 @@ import contextlib
 import os
 from pathlib import Path
 
-from exporters.importers import import_file
-from exporters.registry import EXPORTERS, IMPORTERS, Exporter, Importer, match_extension, register_exporter, register_importer
-from exporters.scene import ExportOptions, ExportScene
+from exporters.registry import (
+    EXPORTERS,
+    IMPORTERS,
+    Exporter,
+    Importer,
+    match_extension,
+    register_exporter,
+    register_importer,
+    supported_export_formats,
+    supported_import_formats,
+)
 from marble.errors import InputError
 
 __all__ = [
-    "EXPORTERS", "IMPORTERS", "Exporter", "Importer", "ExportOptions", "ExportScene",
-    "export", "import_file", "supported_export_formats", "supported_import_formats",
+    "EXPORTERS", "IMPORTERS", "Exporter", "Importer", "check_output_path", "export", "import_file",
+    "register_exporter", "register_importer", "supported_export_formats", "supported_import_formats",
 ]
-
-
-def _register_all() -> None:
-    from exporters import cameras_json, compressed_ply, gltf, panorama, ply, splat, spz, usd
-
-    register_exporter(Exporter(".ply", ply.write_ply, "3DGS PLY (INRIA layout; SuperSplat, gsplat, nerfstudio)"))
-    register_exporter(Exporter(".compressed.ply", compressed_ply.write_compressed_ply,
-                               "PlayCanvas/SuperSplat chunked compressed PLY"))
-    register_exporter(Exporter(".splat", splat.write_splat, "antimatter15 .splat (32 bytes per splat)"))
-    register_exporter(Exporter(".spz", spz.write_spz, "Niantic SPZ (gzip, quantised; RUB)"))
-    register_exporter(Exporter(".glb", gltf.write_glb, "binary glTF: meshes + KHR_gaussian_splatting", "both"))
-    register_exporter(Exporter(".gltf", gltf.write_gltf, "JSON glTF with embedded buffer", "both"))
-    for ext in usd.EXTENSIONS:
-        register_exporter(Exporter(ext, usd.write_usd, "OpenUSD stage: meshes + ParticleField3DGaussianSplat", "both"))
-    register_exporter(Exporter(".png", panorama.write_panorama, "equirectangular panorama render", "other"))
-    register_exporter(Exporter(".json", cameras_json.write_cameras_json,
-                               "camera path (nerfstudio transforms.json layout)", "other"))
-
-    register_importer(Importer(".ply", ply.read_ply_file, "3DGS PLY"))
-    register_importer(Importer(".compressed.ply", compressed_ply.read_compressed_ply_file, "compressed PLY"))
-    register_importer(Importer(".splat", splat.read_splat_file, "antimatter15 .splat"))
-    register_importer(Importer(".spz", spz.read_spz_file, "Niantic SPZ (v2-v4)"))
-    register_importer(Importer(".glb", gltf.read_glb_file, "GLB meshes and KHR_gaussian_splatting splats"))
-
-
-_register_all()
-
-
-def supported_export_formats() -> list[str]:
-    """Registered export extensions, sorted (``[".compressed.ply", ".glb", ...]``)."""
-    return sorted(EXPORTERS)
-
-
-def supported_import_formats() -> list[str]:
-    """Registered import extensions, sorted."""
-    return sorted(IMPORTERS)
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -94,6 +67,7 @@ def export(world, path: str | os.PathLike, **options) -> list[Path]:
         BudgetError: a profile's budget cannot be met.
     """
     from exporters.profiles import apply_profile, write_profile_extras
+    from exporters.scene import ExportOptions, ExportScene
 
     p = Path(path)
     check_output_path(p)
@@ -113,3 +87,10 @@ def export(world, path: str | os.PathLike, **options) -> list[Path]:
                 f.unlink()
         raise
     return written
+
+
+def import_file(path: str | os.PathLike, **options):
+    """Read ``path`` into a :class:`~marble.world.World` (see :func:`exporters.importers.import_file`)."""
+    from exporters.importers import import_file as _import_file
+
+    return _import_file(path, **options)

@@ -18,24 +18,22 @@ import trimesh
 from PIL import Image
 
 from exporters.binary import read_input_bytes, require_bytes
-from exporters.gltf_builder import CHUNK_BIN, CHUNK_JSON, ELEMENT_ARRAY_BUFFER, GLB_MAGIC, GltfBuilder
-from exporters.khr_splats import add_splat_primitive, decode_splat_primitive, is_splat_primitive
+from exporters.gltf_builder import (
+    CHUNK_BIN,
+    CHUNK_JSON,
+    ELEMENT_ARRAY_BUFFER,
+    GLB_MAGIC,
+    GltfBuilder,
+)
+from exporters.khr_splats import (
+    add_splat_primitive,
+    decode_splat_primitive,
+    is_splat_primitive,
+)
 from exporters.scene import ExportOptions, ExportScene
+from marble.color import linear_to_srgb, srgb_to_linear
 from marble.errors import FormatError
 from marble.io import atomic_write
-
-
-# ---------------------------------------------------------------------- colour helpers
-def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    """sRGB-encoded values in [0, 1] -> linear (IEC 61966-2-1)."""
-    c = np.clip(c, 0.0, 1.0)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    """Linear values in [0, 1] -> sRGB-encoded."""
-    c = np.clip(c, 0.0, 1.0)
-    return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -16,7 +16,13 @@ import numpy as np
 from exporters.axes import convert
 from exporters.binary import read_input_bytes, require_finite
 from exporters.plyfile import ply_header, read_ply
-from exporters.scene import ExportOptions, ExportScene, gaussians_from_numpy, limit_sh, to_numpy
+from exporters.scene import (
+    ExportOptions,
+    ExportScene,
+    gaussians_from_numpy,
+    limit_sh,
+    to_numpy,
+)
 from marble.errors import FormatError
 from marble.gaussians import Gaussians, rgb_to_sh0
 from marble.io import atomic_write

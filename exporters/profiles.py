@@ -1,14 +1,4 @@
-"""VR and target profiles: the budgets a headset or viewer can take, and how to meet them.
-
-Sources for the numbers (checked 2025-2026; they are guidance, not hard platform limits):
-- Quest 3: Meta's Horizon/Quest performance guidance for standalone VR (draw about 750k-1M
-  triangles per frame, 2048 px textures to stay within mobile GPU memory) and the splat
-  counts that web/Quest splat viewers (Spark, PlayCanvas) render at 72 Hz (about 1M).
-  Physics colliders in Unity/Unreal stay well under the visual mesh (100k-200k triangles).
-- Vision Pro: Apple's RealityKit / AR Quick Look guidance for USDZ assets (keep scenes to a
-  few hundred thousand triangles: at most 500k), and about 750k splats for visionOS viewers.
-- Web: PlayCanvas SuperSplat / Spark guidance for desktop browsers (about 2.5M splats).
-- Desktop: no cap (native viewers stream many millions).
+"""Meeting a VR or target profile's budget (the budgets themselves are in :mod:`exporters.budgets`).
 
 A profile prunes splats by importance (opacity x volume) while keeping coverage (the most
 important splat of every occupied voxel is always kept), decimates meshes with quadric
@@ -21,64 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 import trimesh
 
+from exporters.budgets import Profile, get_profile
 from exporters.scene import ExportOptions, ExportScene
 from marble.errors import BudgetError, InputError
 from marble.gaussians import Gaussians
 from marble.io import atomic_write
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A target's budget.
-
-    Attributes:
-        name: profile name.
-        max_splats: most splats (``None``: no cap).
-        max_triangles: most triangles of the visual meshes (``None``: no cap).
-        collider_min_triangles, collider_max_triangles: triangle range of the collider GLB
-            (``None``: no collider). A world with fewer triangles than the minimum keeps them all.
-        max_texture_size: largest texture side in pixels (``None``: no cap).
-        bake_textures: bake vertex colours into textures by default (xatlas charting costs tens of
-            seconds per 100k triangles, so only where the target needs textures: ARKit USDZ).
-        preferred_extension: the format the target reads best.
-        usdz_arkit: USDZ must follow ARKit's rules (AR Quick Look).
-    """
-
-    name: str
-    max_splats: int | None = None
-    max_triangles: int | None = None
-    collider_min_triangles: int | None = None
-    collider_max_triangles: int | None = None
-    max_texture_size: int | None = None
-    bake_textures: bool = False
-    preferred_extension: str = ".glb"
-    usdz_arkit: bool = False
-
-
-PROFILES: dict[str, Profile] = {
-    "quest3": Profile("quest3", max_splats=1_000_000, max_triangles=750_000, collider_min_triangles=100_000,
-                      collider_max_triangles=200_000, max_texture_size=2048, bake_textures=False,
-                      preferred_extension=".glb"),
-    "visionpro": Profile("visionpro", max_splats=750_000, max_triangles=500_000, max_texture_size=2048,
-                         bake_textures=True, preferred_extension=".usdz", usdz_arkit=True),
-    "web": Profile("web", max_splats=2_500_000, preferred_extension=".spz"),
-    "desktop": Profile("desktop", preferred_extension=".ply"),
-}
-
-
-def get_profile(name: str) -> Profile:
-    """The profile called ``name``; ``InputError`` lists the valid names otherwise."""
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise InputError(f"unknown `profile` {name!r}; choose one of {sorted(PROFILES)}") from None
 
 
 # ---------------------------------------------------------------------- splat pruning
@@ -266,9 +210,9 @@ def write_profile_extras(
     scene: ExportScene, path: Path, options: ExportOptions, prof: Profile, *, main_files: list[Path]
 ) -> list[Path]:
     """Write the collider GLB (when the profile has one) and the manifest; returns their paths."""
-    from exporters import match_extension, EXPORTERS
-    from exporters.gltf_builder import GltfBuilder
     from exporters.gltf import mesh_primitive
+    from exporters.gltf_builder import GltfBuilder
+    from exporters.registry import EXPORTERS, match_extension
 
     ext = match_extension(path, EXPORTERS)
     stem = output_stem(Path(path), ext)

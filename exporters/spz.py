@@ -37,9 +37,16 @@ import numpy as np
 import torch
 
 from exporters.binary import check_count, read_input_bytes, require_bytes
-from exporters.scene import ExportOptions, ExportScene, gaussians_from_numpy, limit_sh, to_numpy
+from exporters.scene import (
+    ExportOptions,
+    ExportScene,
+    gaussians_from_numpy,
+    limit_sh,
+    to_numpy,
+)
 from marble.errors import FormatError
-from marble.gaussians import Gaussians, quat_multiply
+from marble.gaussians import Gaussians
+from marble.geometry import quat_multiply, rotmat_to_quat
 from marble.io import atomic_write
 
 MAGIC = 0x5053474E  # "NGSP" little-endian
@@ -88,16 +95,7 @@ def _signed_permutations() -> tuple[np.ndarray, np.ndarray]:
             if np.linalg.det(P) > 0:
                 mats.append(P)
                 perms.append(perm)
-    return np.stack([_rotmat_to_quat(m) for m in mats]), np.array(perms)
-
-
-def _rotmat_to_quat(m: np.ndarray) -> np.ndarray:  # [3, 3] -> [4] wxyz
-    w = np.sqrt(max(0.0, 1.0 + np.trace(m))) / 2.0
-    if w > 1e-6:
-        return np.array([w, (m[2, 1] - m[1, 2]) / (4 * w), (m[0, 2] - m[2, 0]) / (4 * w), (m[1, 0] - m[0, 1]) / (4 * w)])
-    # a half turn: the axis is the column of (m + I) with the largest norm
-    axis = (m + np.eye(3))[:, np.argmax(np.diag(m))]
-    return np.concatenate([[0.0], axis / np.linalg.norm(axis)])
+    return rotmat_to_quat(np.stack(mats)), np.array(perms)
 
 
 def _rotmat_column(q: np.ndarray, k: int) -> np.ndarray:  # [N, 4] unit wxyz -> [N, 3]

@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from exporters.registry import USD_EXTENSIONS
 from exporters.scene import ExportOptions, ExportScene, LayerData, limit_sh, to_numpy
+from marble.color import srgb_to_linear
 from marble.errors import InputError
 from marble.io import atomic_path
 
-EXTENSIONS = (".usd", ".usda", ".usdc", ".usdz")
+EXTENSIONS = USD_EXTENSIONS
 
 
 def _identifier(name: str, used: set[str]) -> str:
@@ -35,11 +37,6 @@ def _identifier(name: str, used: set[str]) -> str:
         out, i = f"{base}_{i}", i + 1
     used.add(out)
     return out
-
-
-def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    c = np.clip(c, 0.0, 1.0)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def _material(stage, path: str, *, texture: str | None, vertex_color: bool):
@@ -107,7 +104,7 @@ def _add_mesh(stage, prim_path: str, mesh: trimesh.Trimesh, material_path: str, 
             st.Set(Vt.Vec2fArray.FromNumpy(np.asarray(vis.uv, dtype=np.float32)))
     elif isinstance(vis, trimesh.visual.ColorVisuals) and vis.kind in ("vertex", "face"):
         c = np.asarray(vis.vertex_colors)[:, :3].astype(np.float64) / 255.0
-        m.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex).Set(Vt.Vec3fArray.FromNumpy(_srgb_to_linear(c).astype(np.float32)))
+        m.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex).Set(Vt.Vec3fArray.FromNumpy(srgb_to_linear(c).astype(np.float32)))
         vertex_color = True
     mat = _material(stage, material_path, texture=texture, vertex_color=vertex_color)
     UsdShade.MaterialBindingAPI.Apply(m.GetPrim()).Bind(mat)
@@ -147,7 +144,7 @@ def _add_splats(stage, prim_path: str, layer: LayerData, options: ExportOptions)
     hi = a["means"] + 3 * np.exp(a["log_scales"]).max(axis=1, keepdims=True)
     p.CreateExtentAttr([Gf.Vec3f(*map(float, lo.min(axis=0))), Gf.Vec3f(*map(float, hi.max(axis=0)))])
     rgb = np.clip(a["sh0"] * 0.28209479177387814 + 0.5, 0, 1)
-    p.CreateDisplayColorPrimvar().Set(Vt.Vec3fArray.FromNumpy(_srgb_to_linear(rgb).astype(np.float32)))
+    p.CreateDisplayColorPrimvar().Set(Vt.Vec3fArray.FromNumpy(srgb_to_linear(rgb).astype(np.float32)))
 
 
 def build_stage(

@@ -1,7 +1,8 @@
 """Marble: text, image or blockout to an editable 3D world of Gaussian splats and meshes.
 
-The core library. ``marble`` never imports ``pipelines`` or ``exporters`` at module level;
-:func:`generate` loads them when called.
+The core library: it never imports ``pipelines`` or ``exporters``, except through
+:mod:`marble.api` (the public entry points :func:`generate`, ``export`` and ``import_file``) and
+:mod:`marble.frontends` (the CLI, batch runner, editor session and output writer).
 """
 
 from __future__ import annotations
@@ -58,12 +59,12 @@ def generate(prompt: str | None = None, *, seed: int = 0, preset: str = "standar
         prompt: what to make, e.g. ``"a cabin in a snowy pine forest at sunset"``.
         seed: the same prompt, seed and preset give the same world, bit for bit on CPU.
         preset: ``"draft"``, ``"standard"`` or ``"high"``.
-        **options: passed to the pipeline (``image=``, ``layout=``, ``progress=``, ``device=``,
-            ``refine_steps=``, ...).
+        **options: see :func:`marble.api.generate` (``image=``, ``layout=``, ``models=``, ``device=``,
+            ``refine_steps=``, ``measure_fidelity=``, ``progress=``).
 
     Returns:
         The generated :class:`World`.
     """
-    from pipelines import generate_world  # lazy: keeps `import marble` light
+    from marble.api import generate as _generate  # lazy: keeps `import marble` light
 
-    return generate_world(prompt, seed=seed, preset=preset, **options)
+    return _generate(prompt, seed=seed, preset=preset, **options)

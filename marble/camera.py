@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -139,6 +140,64 @@ class Camera:
         d_cam = torch.stack([(u - self.cx) / self.fx, (v - self.cy) / self.fy, torch.ones_like(u)], dim=-1)
         d_world = d_cam @ self.T_world_camera[:3, :3].T
         return (d_world / d_world.norm(dim=-1, keepdim=True)).to(torch.float32)
+
+    def ray_directions_flat(self) -> np.ndarray:
+        """``[H*W, 3]`` float32 unit world directions through pixel centres (row-major), in numpy.
+
+        The same directions as :meth:`ray_directions` up to float32 rounding, computed separably
+        in float32, several times faster (the ray casters' rays).
+        """
+        u = np.arange(self.width, dtype=np.float32) + np.float32(0.5)
+        v = np.arange(self.height, dtype=np.float32) + np.float32(0.5)
+        x = (u - np.float32(self.cx)) / np.float32(self.fx)
+        y = (v - np.float32(self.cy)) / np.float32(self.fy)
+        R = self.T_world_camera[:3, :3].numpy().astype(np.float32)
+        # d_world = R @ (x, y, 1): separable in x and y
+        d = (x[None, :, None] * R[:, 0] + y[:, None, None] * R[:, 1]) + R[:, 2]
+        d = d.reshape(-1, 3)
+        return d / np.linalg.norm(d, axis=1, keepdims=True)
+
+    def pixel_rays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rays through pixel centres, scaled so that the ray parameter equals z-depth.
+
+        Returns:
+            ``origin [3]`` float64 and ``directions [H, W, 3]`` float64 in world space (camera-frame
+            z component 1 before rotation).
+        """
+        v, u = np.meshgrid(np.arange(self.height) + 0.5, np.arange(self.width) + 0.5, indexing="ij")
+        d_cam = np.stack([(u - self.cx) / self.fx, (v - self.cy) / self.fy, np.ones_like(u)], -1)
+        T = self.T_world_camera.numpy()
+        return T[:3, 3].copy(), d_cam @ T[:3, :3].T
+
+    def check_depth(self, depth, name: str = "depth") -> np.ndarray:
+        """``depth`` as ``[H, W]`` float64 after checking it fits this camera.
+
+        Raises:
+            InputError: a shape other than ``[height, width]``, NaN values, or values <= 0 (``inf``
+                stands for sky and is allowed).
+        """
+        d = np.asarray(depth, dtype=np.float64)
+        if d.shape != (self.height, self.width):
+            raise InputError(f"`{name}` must have shape [{self.height}, {self.width}] to match the camera, "
+                             f"got {list(d.shape)}")
+        if np.isnan(d).any():
+            raise InputError(f"`{name}` contains NaN values: use inf for sky and finite metres elsewhere")
+        if (d <= 0).any():
+            raise InputError(f"`{name}` must be positive (metres along the camera's forward axis)")
+        return d
+
+    def unproject(self, depth) -> np.ndarray:
+        """Lift a z-depth map to world points.
+
+        Args:
+            depth: ``[H, W]`` z-depth in metres (``inf`` allowed; see :meth:`check_depth`).
+        Returns:
+            ``[H, W, 3]`` float64 world points (``inf``/``nan`` where depth is ``inf``).
+        """
+        d = self.check_depth(depth)
+        o, dirs = self.pixel_rays()
+        with np.errstate(invalid="ignore"):
+            return o + dirs * d[..., None]
 
     def to_dict(self) -> dict:
         """JSON-friendly dict (pose as nested lists)."""

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from marble.errors import InputError
+from marble.geometry import decompose_similarity, quat_multiply, rotmat_to_quat
 
 SH_C0 = 0.28209479177387814
 """Degree-0 spherical-harmonic constant: ``rgb = 0.5 + SH_C0 * sh0``."""
@@ -36,95 +37,6 @@ def rgb_to_sh0(rgb: Tensor) -> Tensor:
 def sh0_to_rgb(sh0: Tensor) -> Tensor:
     """Convert DC coefficients ``[..., 3]`` to colours (not clamped)."""
     return sh0 * SH_C0 + 0.5
-
-
-def quat_to_rotmat(quats: Tensor) -> Tensor:
-    """Rotation matrices from ``wxyz`` quaternions (normalised here).
-
-    Args:
-        quats: ``[..., 4]``.
-    Returns:
-        ``[..., 3, 3]``.
-    """
-    q = quats / quats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    w, x, y, z = q.unbind(-1)
-    return torch.stack(
-        [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-        ],
-        dim=-1,
-    ).reshape(*q.shape[:-1], 3, 3)
-
-
-def rotmat_to_quat(R: Tensor) -> Tensor:
-    """``wxyz`` unit quaternions (w >= 0) from rotation matrices ``[..., 3, 3]`` -> ``[..., 4]``."""
-    m = R.reshape(-1, 3, 3)
-    tr = m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2]
-    cand = torch.stack(
-        [
-            1 + tr,
-            1 + m[:, 0, 0] - m[:, 1, 1] - m[:, 2, 2],
-            1 - m[:, 0, 0] + m[:, 1, 1] - m[:, 2, 2],
-            1 - m[:, 0, 0] - m[:, 1, 1] + m[:, 2, 2],
-        ],
-        dim=-1,
-    )
-    best = cand.argmax(dim=-1)
-    out = torch.empty(m.shape[0], 4, dtype=m.dtype, device=m.device)
-    s = torch.sqrt(cand.gather(1, best[:, None]).clamp_min(1e-12))[:, 0] * 2  # 4*|component|
-    # w largest
-    i = best == 0
-    out[i] = torch.stack([s[i] / 4, (m[i, 2, 1] - m[i, 1, 2]) / s[i], (m[i, 0, 2] - m[i, 2, 0]) / s[i], (m[i, 1, 0] - m[i, 0, 1]) / s[i]], -1)
-    i = best == 1
-    out[i] = torch.stack([(m[i, 2, 1] - m[i, 1, 2]) / s[i], s[i] / 4, (m[i, 0, 1] + m[i, 1, 0]) / s[i], (m[i, 0, 2] + m[i, 2, 0]) / s[i]], -1)
-    i = best == 2
-    out[i] = torch.stack([(m[i, 0, 2] - m[i, 2, 0]) / s[i], (m[i, 0, 1] + m[i, 1, 0]) / s[i], s[i] / 4, (m[i, 1, 2] + m[i, 2, 1]) / s[i]], -1)
-    i = best == 3
-    out[i] = torch.stack([(m[i, 1, 0] - m[i, 0, 1]) / s[i], (m[i, 0, 2] + m[i, 2, 0]) / s[i], (m[i, 1, 2] + m[i, 2, 1]) / s[i], s[i] / 4], -1)
-    out = out * torch.where(out[:, :1] < 0, -1.0, 1.0).to(out.dtype)
-    out = out / out.norm(dim=-1, keepdim=True)
-    return out.reshape(*R.shape[:-2], 4)
-
-
-def quat_multiply(a: Tensor, b: Tensor) -> Tensor:
-    """Hamilton product of ``wxyz`` quaternions ``[..., 4] x [..., 4] -> [..., 4]`` (a then b applied as a*b)."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        dim=-1,
-    )
-
-
-def decompose_similarity(T: Tensor) -> tuple[Tensor, float, Tensor]:
-    """Split a 4x4 similarity transform into rotation ``[3,3]``, uniform scale and translation ``[3]``.
-
-    Raises:
-        InputError: ``T`` is not finite, or not a rotation times a uniform scale.
-    """
-    T = torch.as_tensor(T, dtype=torch.float64)
-    if T.shape != (4, 4):
-        raise InputError(f"`T` must be a 4x4 matrix, got shape {tuple(T.shape)}")
-    if not torch.isfinite(T).all():
-        raise InputError("`T` contains NaN or Inf")
-    A = T[:3, :3]
-    col_norms = A.norm(dim=0)
-    scale = float(col_norms.mean())
-    if scale <= 0 or (col_norms - scale).abs().max() > 1e-4 * max(scale, 1e-12):
-        raise InputError(
-            f"`T` must be a rotation with a uniform scale; column norms are {col_norms.tolist()}"
-        )
-    R = A / scale
-    if torch.linalg.det(R) < 0:
-        raise InputError("`T` contains a reflection (negative determinant); only rotations are supported")
-    return R, scale, T[:3, 3]
 
 
 @dataclass

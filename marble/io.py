@@ -8,6 +8,7 @@ final name, so a crash leaves either the previous file or none, never a partial 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -42,7 +43,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -88,13 +89,36 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (renames into it) to disk; a file system that cannot is left alone."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def remove_stale_temp_files(out_dir: str | os.PathLike, *, extra_patterns: tuple[str, ...] = ()) -> int:
+    """Remove the ``.<stem>.*.tmp*`` files an interrupted :func:`atomic_path` left in ``out_dir`` (and files
+    matching ``extra_patterns``); returns how many went."""
+    n = 0
+    for pattern in (".*.tmp*", *extra_patterns):
+        for entry in Path(out_dir).glob(pattern):
+            if entry.is_file():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+                    n += 1
+    return n
 
 
 def sanitize_name(name: str, *, fallback: str = "item", max_length: int = 80) -> str:

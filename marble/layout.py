@@ -200,3 +200,24 @@ class Layout:
     @classmethod
     def from_json(cls, text: str) -> "Layout":
         return cls.from_dict(json.loads(text))
+
+
+def load_layout(path) -> Layout:
+    """Read a layout JSON written by the editor or :meth:`Layout.to_json`.
+
+    Raises:
+        InputError: the file is missing, not JSON, or not a layout.
+    """
+    from pathlib import Path
+
+    from marble.errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"layout file {str(p)!r} does not exist")
+    try:
+        return Layout.from_dict(json.loads(p.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"layout file {p.name!r} is not valid JSON: {exc}") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"layout file {p.name!r} is not a Marble layout ({type(exc).__name__}: {exc})") from exc

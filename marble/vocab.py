@@ -1,7 +1,7 @@
 """Marble's vocabulary: archetypes, object categories, materials, colours, lighting words.
 
 This is the contract between prompt understanding (``marble.text``), which maps free text onto
-these keys, and layout synthesis (``pipelines.layout``), which knows how to build each one.
+these keys, and layout synthesis (``pipelines.procedural``), which knows how to build each one.
 Sizes are real-world metres (width x, height y, depth z) as (min, max) ranges.
 """
 

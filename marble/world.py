@@ -323,10 +323,12 @@ class World:
 
     # ------------------------------------------------------------------ export
     def export(self, path: str | Path, **options) -> list[Path]:
-        """Write the world to ``path`` in the format chosen by its extension (see ``exporters``)."""
-        from exporters import export as _export  # lazy: marble never imports exporters at module level
+        """Write the world to ``path`` in the format chosen by its extension (see :func:`marble.api.export`)."""
+        from marble import (
+            api,  # lazy: the exporters are above the core; the API is their one door
+        )
 
-        return _export(self, path, **options)
+        return api.export(self, path, **options)
 
     # ------------------------------------------------------------------ bundle I/O
     def save(self, path: str | Path) -> Path:

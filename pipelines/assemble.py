@@ -20,7 +20,7 @@ class AssemblyInputs:
     """What :func:`assemble_world` needs besides the fusion result.
 
     Attributes:
-        geometry: procedural source geometry per layer (``pipelines.layout.SceneGeometry``), or empty.
+        geometry: procedural source geometry per layer (``pipelines.procedural.SceneGeometry``), or empty.
         meshes: extra world-frame meshes for layers without source geometry (e.g. TSDF meshes).
         labels: layer name -> semantic label for layers not covered by ``geometry``.
     """
@@ -64,7 +64,9 @@ def assemble_world(
     world = World(environment=environment, cameras=cameras or [], provenance=provenance or Provenance(), layout=layout)
     geometry_names = set()
     if inputs.geometry:
-        from pipelines.layout import bake_vertex_colors  # lazy: layout pulls in noise tables
+        from pipelines.procedural import (
+            bake_vertex_colors,  # lazy: layout pulls in noise tables
+        )
 
         for geom in inputs.geometry:
             geometry_names.add(geom.name)

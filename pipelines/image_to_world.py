@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from marble.camera import Camera
-from marble.limits import check_seed
 from marble.errors import InputError
+from marble.limits import check_seed
+from marble.options import resolve_refine_steps
 from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn, report
 from marble.view import View
@@ -151,7 +152,7 @@ class ImageToWorldPipeline:
         walk_distance: float = 2.0,
         depth_hint: float | None = None,
         meshes: bool = True,
-        refine: bool | None = None,
+        refine_steps: int | None = None,
         measure_fidelity: bool = False,
         progress: ProgressFn | None = None,
     ) -> ImageToWorldOutput:
@@ -171,8 +172,8 @@ class ImageToWorldPipeline:
             walk_distance: metres walked by the ``"walk"`` trajectory.
             depth_hint: median distance in metres of what the photo shows, to rescale depth.
             meshes: also build TSDF meshes per layer.
-            refine: optimise the fused splats against the views (``preset.refine_steps`` steps);
-                ``None`` refines only on CUDA (gsplat) when the preset asks for steps.
+            refine_steps: optimise the fused splats against the views for this many steps; ``None``:
+                the preset's ``refine_steps`` on a CUDA GPU, none on the CPU.
             measure_fidelity: re-render the fused splats at every view and record PSNR.
             progress: ``(stage, fraction, message)`` callback.
         """
@@ -224,8 +225,8 @@ class ImageToWorldPipeline:
         if solid:
             g = type(solid[0]).concat(solid)
             loop.reprojection = reprojection_error(g.means.numpy(), g.colors.clamp(0, 1).numpy(), loop.views)
-        refined = self._refine(world, loop.views, preset=preset, refine=refine, seed=seed, timings=timings,
-                               progress=progress)
+        refined = self._refine(world, loop.views, steps=resolve_refine_steps(refine_steps, preset), seed=seed,
+                               timings=timings, progress=progress)
         metrics = {**loop.summary(), "align": align_info, "reprojection": loop.reprojection,
                    "coverage": loop.coverage, "horizon_row": geo.horizon_row}
         if measure_fidelity:
@@ -243,21 +244,16 @@ class ImageToWorldPipeline:
         )
         return ImageToWorldOutput(world=world, views=loop.views, metrics=metrics, timings=timings)
 
-    def _refine(self, world, views, *, preset, refine, seed, timings, progress) -> str:
-        """Run ``pipelines.refine.refine_world`` when asked; returns the provenance label."""
-        steps = int(preset.refine_steps)
-        if refine is None:
-            refine = steps > 0 and torch.cuda.is_available()
-        if not refine:
+    def _refine(self, world, views, *, steps: int, seed, timings, progress) -> str:
+        """Run ``pipelines.refine.refine_world`` for ``steps`` steps (none: 0); returns the provenance label."""
+        if not steps:
             return "none"
-        try:
-            from pipelines.refine import refine_world
-        except ImportError:
-            return "unavailable"
+        from pipelines.refine import refine_world
+
         t0 = time.perf_counter()
-        out = refine_world(world, views, steps=max(steps, 1), seed=seed, progress=progress)
+        out = refine_world(world, views, steps=steps, seed=seed, progress=progress)
         timings["refine"] = time.perf_counter() - t0
-        return f"photometric:{max(steps, 1)} steps ({out.psnr_before:.1f} -> {out.psnr_after:.1f} dB)"
+        return f"photometric:{steps} steps ({out.psnr_before:.1f} -> {out.psnr_after:.1f} dB)"
 
     def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
         from pipelines.assemble import AssemblyInputs, assemble_world

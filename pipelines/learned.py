@@ -15,7 +15,7 @@ import torch
 
 from marble.errors import InputError, ModelUnavailableError
 from marble.layout import Layout
-from marble.presets import Preset, get_preset
+from marble.options import GenerateOptions, resolve_options
 from marble.progress import ProgressFn, report
 from marble.world import World
 from pipelines.diffusion.config import ModelConfig
@@ -36,8 +36,7 @@ class ModelLoader:
         from pipelines.diffusion.memory import resolve_device, resolve_dtype
 
         self.models = models
-        pref = models.device if (device in (None, "auto") and models.device not in (None, "auto")) else device
-        self.device = resolve_device(pref)
+        self.device = resolve_device(device)
         self.dtype = resolve_dtype(models.dtype, self.device)
         self.notes: list[str] = []
 
@@ -112,7 +111,11 @@ class ModelLoader:
 
     def painter(self):
         """A :class:`ControlNetPainter` (base model + depth ControlNet), or ``None`` when unavailable."""
-        from pipelines.diffusion.registry import DEFAULT_MODELS, load_controlnet, load_text2image
+        from pipelines.diffusion.registry import (
+            DEFAULT_MODELS,
+            load_controlnet,
+            load_text2image,
+        )
 
         if self.models.controlnet is None:
             return None
@@ -121,7 +124,11 @@ class ModelLoader:
         base_resolved = self._resolve(base_name, "text2image") if cn_resolved is not None else None
         if cn_resolved is None or base_resolved is None:
             return None
-        from diffusers import StableDiffusionControlNetPipeline, StableDiffusionXLControlNetPipeline, StableDiffusionXLPipeline
+        from diffusers import (
+            StableDiffusionControlNetPipeline,
+            StableDiffusionXLControlNetPipeline,
+            StableDiffusionXLPipeline,
+        )
 
         from pipelines.diffusion.controlnet import ControlNetPainter
 
@@ -173,11 +180,10 @@ def run_learned(
     *,
     image=None,
     layout: Layout | None = None,
-    seed: int = 0,
-    preset: str | Preset = "standard",
+    options: GenerateOptions | None = None,
     models: ModelConfig | None = None,
-    device: str = "auto",
     progress: ProgressFn | None = None,
+    **option_kwargs,
 ) -> World:
     """Generate a World with learned components (see module docs for the routing).
 
@@ -185,20 +191,20 @@ def run_learned(
         prompt: text (optional with ``image`` or ``layout``).
         image: a photo to lift (path, bytes, PIL image or array).
         layout: a user's blockout to paint (BlockoutToWorld).
-        seed: same inputs + seed + preset -> same world on CPU.
-        preset: "draft", "standard", "high" or a Preset.
+        options: preset, seed, refinement steps, fidelity and device, the same for every route (or give
+            them as keyword arguments: ``preset="draft", seed=3, refine_steps=40``...).
         models: which models; ``None`` means none (embedded components only).
-        device: "auto", "cpu" or "cuda[:N]".
         progress: ``(stage, fraction, message)`` callback.
 
     Raises:
         InputError: bad options or a model folder of the wrong kind.
         ModelUnavailableError: a model is missing and ``models.fallback`` is off.
     """
+    options = resolve_options(options, option_kwargs)
     models = models or ModelConfig()
-    preset = get_preset(preset)
+    preset, seed = options.preset, options.seed
     mode = choose_mode(models, image=image, layout=layout)
-    loader = ModelLoader(models, device=device)
+    loader = ModelLoader(models, device=options.device)
     t0 = time.perf_counter()
     stages: dict[str, str] = {}
     metrics: dict = {}
@@ -211,7 +217,7 @@ def run_learned(
         if mode == "text-image":
             t2i = loader.text2image()
             if t2i is None:
-                world = _procedural(prompt, layout=None, seed=seed, preset=preset, painter=None, progress=progress)
+                world = _procedural(prompt, layout=None, options=options, painter=None, progress=progress)
                 stages["text2image"] = "unavailable -> procedural"
                 return _finish(world, stages, loader, mode="procedural (fallback)", t0=t0, metrics=metrics)
             report(progress, "text2image", 0.0)
@@ -219,29 +225,29 @@ def run_learned(
             report(progress, "text2image", 1.0)
             stages["text2image"] = t2i.name
         pipe = ImageToWorldPipeline(depth_estimator=loader.depth_estimator(), inpainter=loader.inpainter())
-        out = pipe(source, prompt=prompt, seed=seed, preset=preset, trajectory=models.trajectory,
-                   num_views=models.num_views, progress=progress)
+        out = pipe(source, prompt=prompt, trajectory=models.trajectory, num_views=models.num_views,
+                   progress=progress, **options.kwargs())
         world = out.world
         metrics = {k: v for k, v in out.metrics.items() if isinstance(v, (int, float))}
     else:
         painter = loader.painter() if mode == "controlnet" else None
         if mode == "controlnet" and painter is None:
             stages["paint_fallback"] = "controlnet unavailable -> procedural"
-        world = _procedural(prompt, layout=layout, seed=seed, preset=preset, painter=painter, progress=progress)
+        world = _procedural(prompt, layout=layout, options=options, painter=painter, progress=progress)
         if painter is not None:
             metrics["paint_views"] = len(painter.stats)
     return _finish(world, stages, loader, mode=mode, t0=t0, metrics=metrics)
 
 
-def _procedural(prompt, *, layout, seed, preset, painter, progress) -> World:
+def _procedural(prompt, *, layout, options: GenerateOptions, painter, progress) -> World:
     from pipelines.text_to_world import TextToWorldPipeline
 
     pipe = TextToWorldPipeline(painter=painter)
     if layout is not None:
-        return pipe.from_layout(layout, seed=seed, preset=preset, prompt=prompt, progress=progress).world
+        return pipe.from_layout(layout, prompt=prompt, progress=progress, **options.kwargs()).world
     if not prompt:
         raise InputError("nothing to generate from: give a `prompt`, an `image` or a `layout`")
-    return pipe(prompt, seed=seed, preset=preset, progress=progress).world
+    return pipe(prompt, progress=progress, **options.kwargs()).world
 
 
 def _finish(world: World, stages: dict, loader: ModelLoader, *, mode: str, t0: float, metrics: dict) -> World:

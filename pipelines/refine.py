@@ -22,13 +22,17 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from marble.camera import Camera, stack_cameras
+from marble.color import psnr
 from marble.errors import InputError
 from marble.gaussians import Gaussians
+from marble.options import check_steps
+
+REPORT_MAX_DB = 99.0
+"""Cap of the PSNR figures refinement reports (identical images would be infinite, which JSON cannot hold)."""
 from marble.progress import ProgressFn, report
 from marble.view import View
 
 STRATEGIES = ("auto", "none", "default", "mcmc")
-MAX_STEPS = 1_000_000
 PRUNE_OPACITY = 0.005
 WARMUP_STEPS = 20
 """Learning rates ramp up linearly over the first steps. Adam's first updates move every parameter
@@ -88,12 +92,6 @@ def ssim(img: Tensor, ref: Tensor) -> Tensor:
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2))
     return s.mean()
-
-
-def psnr(img: Tensor, ref: Tensor) -> float:
-    """Peak signal-to-noise ratio in dB of images in [0, 1]."""
-    mse = float(((img.clamp(0, 1) - ref) ** 2).mean())
-    return 99.0 if mse <= 1e-10 else -10.0 * math.log10(mse)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -164,25 +162,11 @@ def _mean_psnr(render_fn, params, cams, targets, backgrounds) -> float:
     with torch.no_grad():
         for cam, tgt, bg in zip(cams, targets, backgrounds):
             rgb, _ = render_fn(params, cam, bg)
-            vals.append(psnr(rgb, tgt))
+            vals.append(psnr(rgb.clamp(0, 1), tgt, max_db=REPORT_MAX_DB))
     return float(np.mean(vals))
 
 
 # ---------------------------------------------------------------------- main entry points
-def check_steps(steps, name: str = "steps") -> int:
-    """Return ``steps`` if it is an integer in ``0..MAX_STEPS``; else raise ``InputError`` naming ``name``."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer)) or int(steps) != steps \
-            or not (0 <= steps <= MAX_STEPS):
-        raise InputError(f"`{name}` must be an integer in 0..{MAX_STEPS}, got {steps!r}")
-    return int(steps)
-
-
-def default_steps(preset) -> int:
-    """Refinement steps a generation runs unless told: the preset's ``refine_steps`` on a CUDA GPU,
-    none on the CPU (where they cost ~0.25 s a step on a draft world; ask for them explicitly)."""
-    return int(preset.refine_steps) if torch.cuda.is_available() else 0
-
-
 def refine(
     gaussians: Gaussians,
     views: list[View],

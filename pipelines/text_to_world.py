@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from marble.layout import Layout, SceneSpec
+from marble.options import resolve_refine_steps
 from marble.presets import Preset, get_preset
 from marble.progress import ProgressFn, report
 from marble.view import View
@@ -90,7 +91,7 @@ class TextToWorldPipeline:
         """
         prompt = self.check_inputs(prompt, seed)
         preset = get_preset(preset)
-        refine_steps = _refine_steps(refine_steps, preset)
+        refine_steps = resolve_refine_steps(refine_steps, preset)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report(progress, "parse", 0.0)
@@ -102,7 +103,7 @@ class TextToWorldPipeline:
 
         t0 = time.perf_counter()
         report(progress, "layout", 0.0)
-        from pipelines.layout import synthesize_layout
+        from pipelines.procedural import synthesize_layout
 
         layout = synthesize_layout(spec, seed=seed, preset=preset)
         timings["layout"] = time.perf_counter() - t0
@@ -124,7 +125,7 @@ class TextToWorldPipeline:
     ) -> TextToWorldOutput:
         """Generate a world from a user's layout (a blockout edited in the app or loaded from JSON)."""
         preset = get_preset(preset)
-        refine_steps = _refine_steps(refine_steps, preset)
+        refine_steps = resolve_refine_steps(refine_steps, preset)
         seed = layout.seed if seed is None else seed
         if prompt is None and layout.spec is not None:
             prompt = layout.spec.prompt
@@ -135,7 +136,7 @@ class TextToWorldPipeline:
     def _build(self, layout, *, spec, prompt, seed, preset, progress, measure_fidelity, timings,
                refine_steps: int = 0) -> TextToWorldOutput:
         from pipelines.fusion import fuse_views
-        from pipelines.layout import build_scene_geometry
+        from pipelines.procedural import build_scene_geometry
         from pipelines.views import camera_rig, render_views
 
         t0 = time.perf_counter()
@@ -202,12 +203,6 @@ class TextToWorldPipeline:
         world.provenance.timings = {k: round(v, 4) for k, v in timings.items()}
         world.provenance.metrics = _jsonable(metrics)
         return TextToWorldOutput(world=world, spec=spec, layout=layout, views=views, timings=timings, metrics=metrics)
-
-
-def _refine_steps(requested: int | None, preset: Preset) -> int:
-    from pipelines.refine import check_steps, default_steps
-
-    return default_steps(preset) if requested is None else check_steps(requested, "refine_steps")
 
 
 def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:

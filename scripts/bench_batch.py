@@ -34,7 +34,7 @@ PROMPTS = [
 
 
 def _jobs(n: int, seed: int):
-    from marble.batch import Job
+    from marble.frontends.batch import Job
 
     return [Job(index=i, line=i + 1, name=f"{i:05d}", prompt=PROMPTS[i % len(PROMPTS)], seed=seed + i,
                 preset="draft", formats=("ply",), previews=False) for i in range(n)]
@@ -42,7 +42,7 @@ def _jobs(n: int, seed: int):
 
 def _run(jobs, out: Path, **kwargs) -> dict:
     """Run the batch into a fresh ``out``; wall time, throughput, and start-up (driver start to first job start)."""
-    from marble.batch import run_batch
+    from marble.frontends.batch import run_batch
 
     t_begin = time.time()
     t0 = time.perf_counter()
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
-    from marble.batch.runner import available_cpus
+    from marble.frontends.batch.runner import available_cpus
 
     jobs = _jobs(args.jobs, args.seed)
     results: dict = {"jobs": args.jobs, "cpus": available_cpus(), "preset": "draft"}

@@ -25,9 +25,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from marble.camera import Camera  # noqa: E402
-from pipelines.lift.geometric_depth import GROUND, SKY, camera_from_horizon, estimate_geometric_depth  # noqa: E402
+from pipelines.lift.geometric_depth import (  # noqa: E402
+    GROUND,
+    SKY,
+    camera_from_horizon,
+    estimate_geometric_depth,
+)
 from pipelines.lift.synthetic import SyntheticScene  # noqa: E402
-from pipelines.lift.warp import camera_rays, forward_warp, project  # noqa: E402
+from pipelines.lift.warp import forward_warp, project  # noqa: E402
 
 
 def _order_accuracy(pred, true, rng, pairs=20000):
@@ -61,7 +66,7 @@ def bench_geometric(n: int) -> dict:
             "order_accuracy": _order_accuracy(r.depth, depth, rng),
         })
         # baseline: everything below the true horizon is flat ground, everything above is sky
-        o, dirs = camera_rays(cam)
+        o, dirs = cam.pixel_rays()
         with np.errstate(divide="ignore", invalid="ignore"):
             flat = np.where(dirs[..., 1] < 0, -o[1] / dirs[..., 1], np.inf)
         base_rows.append({"order_accuracy": _order_accuracy(np.minimum(flat, 100.0), depth, rng),
@@ -77,7 +82,7 @@ def bench_geometric_marble(prompts=("a meadow with a few rocks and a cabin", "a 
     """Geometric depth on views of real Marble layouts (the embedded renderer) with exact depth."""
     from marble.presets import get_preset
     from marble.text import parse_prompt
-    from pipelines.layout import build_scene_geometry, synthesize_layout
+    from pipelines.procedural import build_scene_geometry, synthesize_layout
     from pipelines.views import camera_rig, render_views
 
     preset = get_preset("draft", view_width=256, view_height=160)
@@ -103,9 +108,7 @@ def bench_geometric_marble(prompts=("a meadow with a few rocks and a cabin", "a 
 
 def _splat_warp(rgb, depth, src: Camera, dst: Camera):
     """Baseline: project every source pixel centre to its nearest target pixel, keep the nearest."""
-    from pipelines.lift.warp import unproject
-
-    pts = unproject(depth, src).reshape(-1, 3)
+    pts = src.unproject(depth).reshape(-1, 3)
     ok = np.isfinite(pts).all(1)
     xy, z = project(pts[ok], dst)
     h, w = dst.height, dst.width
@@ -128,7 +131,7 @@ def bench_warp(repeats: int = 3) -> dict:
     rgb, depth, _ = scene.render(src)
     _, depth_t, _ = scene.render(dst)
     # truth: target pixels whose surface the source sees
-    od, dd = camera_rays(dst)
+    od, dd = dst.pixel_rays()
     pts = od + dd * np.where(np.isfinite(depth_t), depth_t, 0)[..., None]
     xy, z = project(pts, src)
     inside = (xy[..., 0] >= 0.5) & (xy[..., 0] <= src.width - 0.5) & (xy[..., 1] >= 0.5) & (xy[..., 1] <= src.height - 0.5)
@@ -187,7 +190,7 @@ def bench_tiny_diffusion() -> dict:
 
     from pipelines.diffusion.registry import load_text2image, resolve_model
     from pipelines.diffusion.text2image import TextToImage
-    from tests import tiny_models as tm
+    from tests.support import tiny_models as tm
 
     with tempfile.TemporaryDirectory() as d:
         folder = tm.save_tiny_sd(Path(d) / "sd")

@@ -18,9 +18,9 @@ import time
 import torch
 
 from marble import edit as E
-from marble import selection as S
+from marble.edit import selection as S
+from marble.edit.history import History
 from marble.gaussians import Gaussians
-from marble.history import History
 from marble.world import Layer, World
 
 

@@ -35,12 +35,11 @@ def _naive_lift(views):
     import torch
 
     from marble.gaussians import Gaussians
-    from pipelines.fusion import unproject
 
     pts, cols, sizes = [], [], []
     for v in views:
         ok = np.isfinite(v.depth)
-        pts.append(unproject(v)[ok])
+        pts.append(v.camera.unproject(v.depth)[ok])
         cols.append(v.rgb[ok])
         sizes.append(0.5 * v.depth[ok] / v.camera.fx)
     return Gaussians.from_points(torch.from_numpy(np.concatenate(pts).astype(np.float32)),
@@ -51,9 +50,10 @@ def _naive_lift(views):
 def bench_scene(archetype: str, preset, psnr_views: int) -> dict:
     from marble.layout import SceneSpec
     from marble.vocab import ARCHETYPES
-    from pipelines.fusion import fuse_views, psnr, rerender
-    from pipelines.layout import build_scene_geometry, synthesize_layout
-    from pipelines.views import LayoutRenderer, camera_rays, camera_rig, environment_for
+    from marble.color import psnr
+    from pipelines.fusion import fuse_views, rerender
+    from pipelines.procedural import build_scene_geometry, synthesize_layout
+    from pipelines.views import LayoutRenderer, camera_rig, environment_for
 
     spec = SceneSpec(prompt=f"a {archetype}", archetype=archetype, indoor=ARCHETYPES[archetype].indoor)
     layout = synthesize_layout(spec, seed=0, preset=preset)
@@ -68,7 +68,7 @@ def bench_scene(archetype: str, preset, psnr_views: int) -> dict:
     view_s = (time.perf_counter() - t0) / len(cams)
     t0 = time.perf_counter()
     for c in cams:
-        renderer._cast(c.position.numpy().astype(np.float32), camera_rays(c))
+        renderer._cast(c.position.numpy().astype(np.float32), c.ray_directions_flat())
     cast_s = (time.perf_counter() - t0) / len(cams)
 
     env = environment_for(layout)

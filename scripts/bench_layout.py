@@ -1,4 +1,4 @@
-"""Benchmark of the procedural layout stage (pipelines/layout).
+"""Benchmark of the procedural layout stage (pipelines/procedural).
 
 Measures, on one CPU core:
 
@@ -30,7 +30,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from marble.layout import ObjectSpec, SceneSpec  # noqa: E402
 from marble.vocab import ARCHETYPES, MATERIALS  # noqa: E402
-from pipelines.layout import albedo, bake_vertex_colors, build_scene_geometry, synthesize_layout  # noqa: E402
+from pipelines.procedural import (  # noqa: E402
+    albedo,
+    bake_vertex_colors,
+    build_scene_geometry,
+    synthesize_layout,
+)
 
 
 def best_of(fn, repeat: int, clock) -> float:

@@ -118,7 +118,7 @@ def main() -> None:
         results["cold_filled_cache"] = cold_start(tmp)
 
     from marble.text import parse_prompt
-    from marble.text_embed import default_embedder
+    from marble.text.embed import default_embedder
 
     emb = default_embedder()
     parse_prompt(PROMPTS_EMBED[0], embedder=emb)  # warm up

@@ -1,7 +1,7 @@
 // Reads splat files with @playcanvas/splat-transform and prints, per file, one JSON line:
 // {"file": ..., "count": N, "columns": [...], "first": {x, y, z, f_dc_0, opacity, ...}, "means": {column: mean},
 //  "head": {x: [...], y: [...], z: [...]} (the first 32 rows, in file order)} or {"file", "error"}.
-// Used by tests/test_export_validators.py to check that a second, independent reader agrees with ours.
+// Used by tests/exporters/test_export_validators.py to check that a second, independent reader agrees with ours.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readFile, getInputFormat, MemoryReadFileSystem, logger } from '@playcanvas/splat-transform';

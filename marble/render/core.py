@@ -148,7 +148,7 @@ def render(
     if backend == "gsplat":
         if dev.type != "cuda":
             raise InputError("`backend` 'gsplat' needs the splats on a CUDA device: move them with .to('cuda')")
-        from marble.render import gsplat_backend
+        from marble.render import gsplat_backend  # lazy: gsplat loads only on CUDA
 
         rgb, alpha, depth = gsplat_backend.rasterize(*args, **kw)
     elif backend == "reference":

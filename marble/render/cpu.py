@@ -30,7 +30,13 @@ import os
 import torch
 from torch import Tensor
 
-from marble.render.projection import ALPHA_MIN, EXTENT_SIGMA, Projected, camera_centers, project
+from marble.render.projection import (
+    ALPHA_MIN,
+    EXTENT_SIGMA,
+    Projected,
+    camera_centers,
+    project,
+)
 from marble.render.sh import eval_sh
 
 ALPHA_MAX = 0.999

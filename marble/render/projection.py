@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from marble.gaussians import quat_to_rotmat
+from marble.geometry import quat_to_rotmat
 
 ALPHA_MIN = 1.0 / 255.0
 """Splat-pixel contributions with a smaller alpha are skipped (as in 3DGS and gsplat)."""

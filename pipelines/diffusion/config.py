@@ -1,4 +1,7 @@
-"""Which learned models a run should use, and how. Passed from the CLI/app to the pipelines."""
+"""Which learned models a run should use, and how. Passed from the CLI/app to the pipelines.
+
+The device they run on is not here: it is part of :class:`marble.options.GenerateOptions`, the same for every route.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ class ModelConfig:
         controlnet: depth ControlNet (hub id or folder) used to paint layouts.
         inpaint_model: inpainting checkpoint for warp-and-inpaint.
         mode: ``"auto"``, ``"image"`` (text -> image -> lift) or ``"controlnet"`` (paint the layout).
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
         dtype: ``"auto"`` (fp16 on CUDA, fp32 on CPU), ``"fp32"``, ``"fp16"``, ``"bf16"``.
         steps: diffusion inference steps (``None``: the pipeline's default for the checkpoint).
         guidance: classifier-free guidance scale (``None``: the default for the checkpoint).
@@ -32,7 +34,6 @@ class ModelConfig:
     controlnet: str | None = None
     inpaint_model: str | None = None
     mode: str = "auto"
-    device: str = "auto"
     dtype: str = "auto"
     steps: int | None = None
     guidance: float | None = None

@@ -15,7 +15,12 @@ from scipy import ndimage
 from marble.layout import Layout
 from marble.progress import ProgressFn, report
 from marble.view import View
-from pipelines.diffusion.imaging import depth_to_control, pipeline_size, to_numpy, to_tensor
+from pipelines.diffusion.imaging import (
+    depth_to_control,
+    pipeline_size,
+    to_numpy,
+    to_tensor,
+)
 from pipelines.diffusion.memory import generator
 from pipelines.diffusion.text2image import default_steps_guidance
 

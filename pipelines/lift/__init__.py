@@ -2,9 +2,12 @@
 classical inpainting, depth alignment and the warp-and-inpaint loop that walks a camera path."""
 
 from pipelines.lift.align import align_depth
-from pipelines.lift.geometric_depth import GeometricDepthResult, estimate_geometric_depth
+from pipelines.lift.geometric_depth import (
+    GeometricDepthResult,
+    estimate_geometric_depth,
+)
 from pipelines.lift.inpaint import ClassicalInpainter, inpaint_classical
-from pipelines.lift.warp import SurfaceCache, WarpResult, forward_warp, unproject
+from pipelines.lift.warp import SurfaceCache, WarpResult, forward_warp
 
 __all__ = [
     "ClassicalInpainter",
@@ -15,5 +18,4 @@ __all__ = [
     "estimate_geometric_depth",
     "forward_warp",
     "inpaint_classical",
-    "unproject",
 ]

@@ -172,9 +172,7 @@ def estimate_geometric_depth(
         cam_h = float(camera_height)
         cam = camera_from_horizon(width=w, height=h, horizon_row=hz, camera_height=cam_h, fov_y_deg=fov_y_deg)
 
-    from pipelines.lift.warp import camera_rays
-
-    C, dirs = camera_rays(cam)  # [3], [H, W, 3] with z_cam = 1
+    C, dirs = cam.pixel_rays()  # [3], [H, W, 3] with z_cam = 1
     dy = dirs[..., 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         t_ground = np.where(dy < -1e-9, (0.0 - C[1]) / dy, np.inf)

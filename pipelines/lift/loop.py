@@ -16,11 +16,16 @@ import numpy as np
 from scipy import ndimage
 
 from marble.camera import Camera
+from marble.color import psnr
 from marble.errors import InputError
 from marble.progress import ProgressFn, report
 from marble.view import View
 from pipelines.lift.align import align_depth
-from pipelines.lift.estimators import DepthEstimate, DepthEstimator, GeometricDepthEstimator
+from pipelines.lift.estimators import (
+    DepthEstimate,
+    DepthEstimator,
+    GeometricDepthEstimator,
+)
 from pipelines.lift.warp import SurfaceCache
 
 
@@ -194,12 +199,12 @@ def reprojection_error(means: np.ndarray, colors: np.ndarray, views: list[View])
         vd = v.depth.reshape(-1)[pix]
         finite = np.isfinite(vd)
         rel = float(np.median(np.abs(zs[finite] - vd[finite]) / vd[finite])) if finite.any() else 0.0
-        diff = cs[finite] - v.rgb.reshape(-1, 3)[pix[finite]]
-        mse = float((diff ** 2).mean()) if finite.any() else 0.0
+        seen = v.rgb.reshape(-1, 3)[pix[finite]]
+        diff = cs[finite] - seen
         out.append({
             "rel_depth": rel,
             "rgb_mae": float(np.abs(diff).mean()) if finite.any() else 0.0,
-            "psnr_db": 99.0 if mse <= 1e-10 else min(99.0, float(10 * np.log10(1.0 / mse))),
+            "psnr_db": psnr(cs[finite], seen, max_db=99.0) if finite.any() else 99.0,
             "coverage": float(finite.sum() / max(np.isfinite(v.depth).sum(), 1)),
         })
     return out

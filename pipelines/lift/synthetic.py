@@ -44,8 +44,6 @@ class SyntheticScene:
         import open3d as o3d
         import trimesh
 
-        from pipelines.lift.warp import camera_rays
-
         scene = o3d.t.geometry.RaycastingScene()
         g = self.ground_size
         gv = np.array([[-g, 0, -g], [g, 0, -g], [g, 0, g], [-g, 0, g]], np.float32)
@@ -56,7 +54,7 @@ class SyntheticScene:
             box.apply_translation((cx, bh / 2, cz))
             scene.add_triangles(o3d.core.Tensor(box.vertices.astype(np.float32)),
                                 o3d.core.Tensor(box.faces.astype(np.uint32)))
-        o, dirs = camera_rays(camera)
+        o, dirs = camera.pixel_rays()
         h, w = camera.height, camera.width
         rays = np.concatenate([np.broadcast_to(o, dirs.shape), dirs], -1).reshape(-1, 6).astype(np.float32)
         hit = scene.cast_rays(o3d.core.Tensor(rays))

@@ -51,45 +51,6 @@ class WarpResult:
         return float(1.0 - self.hole.mean())
 
 
-def _check_depth(depth: np.ndarray, camera: Camera, name: str = "depth") -> np.ndarray:
-    d = np.asarray(depth, dtype=np.float64)
-    if d.shape != (camera.height, camera.width):
-        raise InputError(f"`{name}` must have shape [{camera.height}, {camera.width}] to match the camera, got {list(d.shape)}")
-    if np.isnan(d).any():
-        raise InputError(f"`{name}` contains NaN values: use inf for sky and finite metres elsewhere")
-    if (d <= 0).any():
-        raise InputError(f"`{name}` must be positive (metres along the camera's forward axis)")
-    return d
-
-
-def camera_rays(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
-    """Rays through pixel centres, scaled so that the ray parameter equals z-depth.
-
-    Returns:
-        ``origin [3]`` float64 and ``directions [H, W, 3]`` float64 in world space (camera-frame
-        z component 1 before rotation).
-    """
-    v, u = np.meshgrid(np.arange(camera.height) + 0.5, np.arange(camera.width) + 0.5, indexing="ij")
-    d_cam = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones_like(u)], -1)
-    T = camera.T_world_camera.numpy()
-    return T[:3, 3].copy(), d_cam @ T[:3, :3].T
-
-
-def unproject(depth: np.ndarray, camera: Camera) -> np.ndarray:
-    """Lift a z-depth map to world points.
-
-    Args:
-        depth: ``[H, W]`` z-depth in metres (``inf`` allowed).
-        camera: the camera the depth was seen from.
-    Returns:
-        ``[H, W, 3]`` float64 world points (``inf``/``nan`` where depth is ``inf``).
-    """
-    d = _check_depth(depth, camera)
-    o, dirs = camera_rays(camera)
-    with np.errstate(invalid="ignore"):
-        return o + dirs * d[..., None]
-
-
 def project(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Project world points ``[..., 3]`` -> pixel coordinates ``[..., 2]`` (x, y; pixel centres at +0.5)
     and z-depth ``[...]``."""
@@ -197,14 +158,14 @@ class SurfaceCache:
             layer_names: names for ``object_ids``.
             include: ``[H, W]`` bool; only triangles whose three corners are included are added.
         """
-        d = _check_depth(depth, camera)
+        d = camera.check_depth(depth)
         h, w = d.shape
         rgb = np.asarray(rgb, dtype=np.float32)
         if rgb.shape != (h, w, 3):
             raise InputError(f"`rgb` must have shape [{h}, {w}, 3], got {list(rgb.shape)}")
         if h < 2 or w < 2:
             raise InputError("views must be at least 2x2 pixels to be warped")
-        o, dirs = camera_rays(camera)
+        o, dirs = camera.pixel_rays()
         sky = ~np.isfinite(d)
         unit = dirs / np.linalg.norm(dirs, axis=-1, keepdims=True)
         pts = np.where(sky[..., None], o + unit * SKY_RADIUS, o + dirs * np.where(sky, 0.0, d)[..., None])
@@ -236,7 +197,7 @@ class SurfaceCache:
     def render(self, camera: Camera) -> WarpResult:
         """Ray cast ``camera`` against every surface added so far."""
         h, w = camera.height, camera.width
-        o, dirs = camera_rays(camera)
+        o, dirs = camera.pixel_rays()
         rays = np.concatenate([np.broadcast_to(o, dirs.shape), dirs], -1).reshape(-1, 6).astype(np.float32)
         hit = self._scene.cast_rays(self._o3d.core.Tensor(rays))
         t = hit["t_hit"].numpy().astype(np.float64)

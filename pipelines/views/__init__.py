@@ -6,7 +6,7 @@ CPU) into ``marble.view.View`` objects that ``pipelines.fusion.fuse_views`` turn
 """
 
 from pipelines.views.edges import silhouette_pixels
-from pipelines.views.raycast import LayoutRenderer, camera_rays, render_views
+from pipelines.views.raycast import LayoutRenderer, render_views
 from pipelines.views.rig import CLEARANCE, EYE_HEIGHT, camera_rig
 from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels
 
@@ -14,7 +14,6 @@ __all__ = [
     "CLEARANCE",
     "EYE_HEIGHT",
     "LayoutRenderer",
-    "camera_rays",
     "camera_rig",
     "environment_for",
     "lamp_lights",

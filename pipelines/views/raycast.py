@@ -20,7 +20,14 @@ from marble.layout import Layout
 from marble.progress import ProgressFn, report
 from marble.view import View
 from pipelines.views.edges import silhouette_pixels
-from pipelines.views.shading import environment_for, lamp_lights, shade, sky_pixels, sun_strength, sun_vector
+from pipelines.views.shading import (
+    environment_for,
+    lamp_lights,
+    shade,
+    sky_pixels,
+    sun_strength,
+    sun_vector,
+)
 
 AlbedoFn = Callable[..., np.ndarray]
 
@@ -32,7 +39,9 @@ SMOOTH_NORMAL_COS = 0.85
 
 
 def _default_albedo() -> AlbedoFn:
-    from pipelines.layout import albedo  # lazy: the layout package builds noise tables
+    from pipelines.procedural import (
+        albedo,  # lazy: the layout package builds noise tables
+    )
 
     return albedo
 
@@ -52,7 +61,7 @@ class LayoutRenderer:
         layout: the layout (its environment's lighting shades the views).
         seed: material pattern seed; the same seed gives identical views.
         albedo_fn: ``albedo(material, color, points [N,3], normals [N,3], *, seed) -> [N,3]``;
-            defaults to ``pipelines.layout.albedo``.
+            defaults to ``pipelines.procedural.albedo``.
         shadows: cast a shadow ray per lit hit.
         ao_samples: rays per hit for short-range ambient occlusion (0 = off).
         edge_samples: extra sub-pixel rays (0..4) averaged on silhouette pixels (anti-aliasing).
@@ -72,7 +81,7 @@ class LayoutRenderer:
         import open3d as o3d  # lazy: heavy import
 
         if not geometry:
-            raise InputError("`geometry` is empty: build it with pipelines.layout.build_scene_geometry(layout)")
+            raise InputError("`geometry` is empty: build it with pipelines.procedural.build_scene_geometry(layout)")
         self._o3d = o3d
         self.layout = layout
         self.seed = int(seed)
@@ -139,7 +148,7 @@ class LayoutRenderer:
         """
         camera.validate()
         h, w = camera.height, camera.width
-        dirs = camera_rays(camera)  # [HW, 3] world, unit
+        dirs = camera.ray_directions_flat()  # [HW, 3] world, unit
         origin = camera.position.numpy().astype(np.float32)
         forward = camera.T_world_camera[:3, 2].numpy().astype(np.float32)
         rgb, t, gid, nrm = self._trace(origin, dirs)
@@ -285,23 +294,6 @@ class LayoutRenderer:
         return 0.35 + 0.65 * open_frac / k
 
 
-def camera_rays(camera: Camera) -> np.ndarray:
-    """``[H*W, 3]`` float32 unit world directions through pixel centres (row-major), computed in numpy.
-
-    Same directions as ``Camera.ray_directions`` (up to float32 rounding), several times faster.
-    """
-    u = np.arange(camera.width, dtype=np.float32) + np.float32(0.5)
-    v = np.arange(camera.height, dtype=np.float32) + np.float32(0.5)
-    x = (u - np.float32(camera.cx)) / np.float32(camera.fx)
-    y = (v - np.float32(camera.cy)) / np.float32(camera.fy)
-    R = camera.T_world_camera[:3, :3].numpy().astype(np.float32)
-    # d_world = R @ (x, y, 1): separable in x and y
-    d = (x[None, :, None] * R[:, 0] + y[:, None, None] * R[:, 1]) + R[:, 2]
-    d = d.reshape(-1, 3)
-    d /= np.linalg.norm(d, axis=1, keepdims=True)
-    return d
-
-
 def _vertex_normals(V: np.ndarray, F: np.ndarray) -> np.ndarray:
     """``[V, 3]`` area-weighted vertex normals (zero for unused vertices)."""
     vn = np.zeros_like(V)
@@ -327,11 +319,11 @@ def render_views(
 
     Args:
         layout: the layout (lighting).
-        geometry: ``SceneGeometry`` list from ``pipelines.layout.build_scene_geometry``.
+        geometry: ``SceneGeometry`` list from ``pipelines.procedural.build_scene_geometry``.
         cameras: the rig (see :func:`pipelines.views.camera_rig`).
         seed: material seed.
         progress: ``(stage, fraction, message)`` callback, stage ``"views"``.
-        albedo_fn: override of ``pipelines.layout.albedo`` (tests).
+        albedo_fn: override of ``pipelines.procedural.albedo`` (tests).
     Returns:
         One ``View`` per camera, in order.
     """

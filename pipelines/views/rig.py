@@ -48,7 +48,7 @@ class _Obstacles:
         self._terrain = None
         if not layout.environment.indoor:
             try:
-                from pipelines.layout import terrain_height  # lazy
+                from pipelines.procedural import terrain_height  # lazy
 
                 self._terrain = terrain_height
             except ImportError:
@@ -242,7 +242,9 @@ def _outdoor_rig(layout: Layout, preset: Preset, rng: np.random.Generator, obs: 
 def _walk_path(layout: Layout) -> np.ndarray:
     """``[P, 3]`` ground polyline of the walk-through (the layout keeps it clear of objects)."""
     try:
-        from pipelines.layout import walk_path  # lazy: the layout package is optional here
+        from pipelines.procedural import (
+            walk_path,  # lazy: the layout package is optional here
+        )
 
         path = np.asarray(walk_path(layout.environment), np.float64)
     except ImportError:

@@ -1,0 +1,5 @@
+"""``python -m marble``: the ``marble`` command line."""
+
+from marble.frontends.cli.main import main
+
+main()

@@ -1,0 +1,184 @@
+"""Write a generated world to a folder: the bundle, exports, previews and a manifest.
+
+Used by ``marble generate``, the batch runner and the app, so every entry point writes the same
+files the same way. Every file is written atomically; ``manifest.json`` is written last and lists
+every other file with its size and sha256, so a folder with a valid manifest is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from marble.errors import InputError
+from marble.io import (
+    atomic_path,
+    ensure_output_dir,
+    remove_stale_temp_files,
+    sha256_file,
+    write_text_atomic,
+)
+from marble.progress import ProgressFn, report
+from marble.world import World
+
+DEFAULT_FORMATS = ("ply", "glb")
+MANIFEST_NAME = "manifest.json"
+BUNDLE_NAME = "world.marble"
+
+
+def check_formats(formats) -> list[str]:
+    """Normalise ``["PLY", ".glb"]`` -> ``["ply", "glb"]`` and reject unknown ones.
+
+    Raises:
+        InputError: a format no exporter handles (the message lists the supported ones).
+    """
+    from marble.api import export_formats
+
+    supported = export_formats()
+    out = []
+    for f in formats:
+        key = str(f).strip().lstrip(".").lower()
+        if not key:
+            continue
+        if key not in supported:
+            raise InputError(f"unknown format {f!r}: choose from {', '.join(sorted(supported))}")
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def preview_cameras(world: World, *, count: int, width: int, height: int):
+    """``count`` cameras for preview images: the world's own cameras spread evenly, resized."""
+    from marble.camera import orbit
+
+    cams = world.cameras
+    if not cams:
+        lo, hi = world.bounds()
+        centre = (lo + hi) / 2
+        radius = float(max(np.linalg.norm(hi - lo) * 0.6, 1.0))
+        return orbit(centre, radius=radius, height=radius * 0.4, n=count, width=width, height_px=height)
+    idx = np.linspace(0, len(cams), num=count, endpoint=False).astype(int)
+    return [cams[i].resized(width, height) for i in idx]
+
+
+def write_previews(world: World, out_dir: Path, *, count: int, width: int, height: int, progress: ProgressFn | None = None) -> list[Path]:
+    """Render ``count`` PNG previews with the splat renderer; returns their paths."""
+    from PIL import Image
+
+    from marble.render import render_world
+
+    paths = []
+    cams = preview_cameras(world, count=count, width=width, height=height)
+    for i, cam in enumerate(cams):
+        out = render_world(world, [cam])
+        rgb = (out.colors[0].clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+        path = out_dir / f"preview_{i:02d}.png"
+        with atomic_path(path) as tmp:
+            Image.fromarray(rgb).save(tmp, format="PNG")
+        paths.append(path)
+        report(progress, "previews", (i + 1) / len(cams))
+    return paths
+
+
+def write_outputs(
+    world: World,
+    out_dir: str | Path,
+    *,
+    formats=DEFAULT_FORMATS,
+    previews: bool = True,
+    video: bool = False,
+    profile: str | None = None,
+    preset=None,
+    progress: ProgressFn | None = None,
+    extra_manifest: dict | None = None,
+) -> dict:
+    """Write ``world.marble``, one export per format, previews, an optional orbit video and ``manifest.json``.
+
+    Args:
+        world: the world to write.
+        out_dir: output folder (created if needed).
+        formats: export formats by extension ("ply", "glb", "spz", "usdz", ...).
+        previews: render preview PNGs (count and size from ``preset``).
+        video: also render a short orbit video ``orbit.mp4``.
+        profile: VR/target profile for the exports ("quest3", "visionpro", "web", "desktop").
+        preset: ``Preset`` (or name) for preview sizes; defaults to the world's preset.
+        progress: ``(stage, fraction, message)`` callback.
+        extra_manifest: more keys to put in the manifest (e.g. job info).
+
+    Returns:
+        The manifest dict that was written.
+    """
+    from marble.presets import get_preset
+
+    formats = check_formats(formats)
+    out = ensure_output_dir(out_dir)
+    remove_stale_temp_files(out)
+    preset = get_preset(preset or world.provenance.preset or "standard")
+    timings: dict[str, float] = {}
+    files: list[Path] = []
+
+    t0 = time.perf_counter()
+    files.append(world.save(out / BUNDLE_NAME))
+    timings["save"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    export_info = {}
+    for i, fmt in enumerate(formats):
+        written = world.export(out / f"world.{fmt}", profile=profile)
+        files.extend(Path(p) for p in written)
+        export_info[fmt] = [Path(p).name for p in written]
+        report(progress, "export", (i + 1) / len(formats), fmt)
+    timings["export"] = time.perf_counter() - t0
+
+    if previews:
+        t0 = time.perf_counter()
+        files.extend(write_previews(world, out, count=preset.num_previews, width=preset.preview_width,
+                                    height=preset.preview_height, progress=progress))
+        timings["previews"] = time.perf_counter() - t0
+    if video:
+        t0 = time.perf_counter()
+        from marble.render.video import write_orbit_video
+
+        files.append(Path(write_orbit_video(world, out / "orbit.mp4", progress=progress)))
+        timings["video"] = time.perf_counter() - t0
+
+    prov = world.provenance
+    manifest = {
+        "marble": _marble_version(),
+        "inputs": {"prompt": prov.prompt, "seed": prov.seed, "preset": prov.preset, **(prov.inputs or {})},
+        "stages": prov.stages,
+        "counts": {"layers": len(world.layers), "splats": world.num_splats, "triangles": world.num_triangles,
+                   "labels": sorted({layer.label for layer in world.layers})},
+        "timings": {"generate": prov.timings, "write": {k: round(v, 4) for k, v in timings.items()}},
+        "metrics": prov.metrics,
+        "profile": profile,
+        "exports": export_info,
+        "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],
+    }
+    if extra_manifest:
+        manifest.update(extra_manifest)
+    write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+    return manifest
+
+
+def verify_outputs(out_dir: str | Path) -> bool:
+    """True when ``manifest.json`` exists and every file it lists has the recorded size and sha256."""
+    out = Path(out_dir)
+    try:
+        manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+        for entry in manifest["files"]:
+            p = out / entry["path"]
+            if not p.is_file() or p.stat().st_size != entry["bytes"] or sha256_file(p) != entry["sha256"]:
+                return False
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _marble_version() -> str:
+    import marble
+
+    return marble.__version__
