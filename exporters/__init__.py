@@ -13,7 +13,6 @@ file is written atomically: on error nothing is left at the final names.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from exporters.registry import (
     supported_import_formats,
 )
 from marble.errors import InputError
+from marble.io import commit_staged, staging_folder
 
 __all__ = [
     "EXPORTERS", "IMPORTERS", "Exporter", "Importer", "check_output_path", "export", "import_file",
@@ -76,17 +76,14 @@ def export(world, path: str | os.PathLike, **options) -> list[Path]:
     scene = ExportScene.from_world(world, opts)
     profile = apply_profile(scene, opts, extension=ext)
     exporter = EXPORTERS[ext]
-    written: list[Path] = []
-    try:
-        written += exporter.write(scene, p, opts)
+    # All or nothing: every file of the export (main file, collider, manifest) is written into a
+    # staging folder beside the output and moved into place only when all are complete, so a failure
+    # or Ctrl-C leaves the previous files (even the input itself) untouched.
+    with staging_folder(p.parent if str(p.parent) else Path("."), kind="export") as staging:
+        staged = exporter.write(scene, staging / p.name, opts)
         if profile is not None:
-            written += write_profile_extras(scene, p, opts, profile, main_files=list(written))
-    except BaseException:
-        for f in written:  # all or nothing: remove files already renamed into place
-            with contextlib.suppress(FileNotFoundError):
-                f.unlink()
-        raise
-    return written
+            staged += write_profile_extras(scene, staging / p.name, opts, profile, main_files=list(staged))
+        return commit_staged(staged, p.parent if str(p.parent) else Path("."), last=staged[0])
 
 
 def import_file(path: str | os.PathLike, **options):

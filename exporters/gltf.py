@@ -9,7 +9,6 @@ The reader turns such files (ours, splat-transform's, other tools' meshes) back 
 from __future__ import annotations
 
 import io
-import json
 import struct
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import numpy as np
 import trimesh
 from PIL import Image
 
-from exporters.binary import read_input_bytes, require_bytes
+from exporters.binary import check_count, read_input_bytes, require_bytes
+from exporters.gltf_accessors import AccessorReader
 from exporters.gltf_builder import (
     CHUNK_BIN,
     CHUNK_JSON,
@@ -32,8 +32,8 @@ from exporters.khr_splats import (
 )
 from exporters.scene import ExportOptions, ExportScene
 from marble.color import linear_to_srgb, srgb_to_linear
-from marble.errors import FormatError
-from marble.io import atomic_write
+from marble.errors import FormatError, InputError
+from marble.io import atomic_write, parse_json
 
 
 def _png_bytes(image: Image.Image) -> bytes:
@@ -143,8 +143,8 @@ def write_gltf(scene: ExportScene, path: Path, options: ExportOptions) -> list[P
 
 
 # ---------------------------------------------------------------------- reading
-_NP = {5126: np.float32, 5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5120: np.int8, 5122: np.int16}
-_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+MAX_NODE_VALUE = 1e9
+"""Largest magnitude a node's matrix, scale, rotation or translation entry may have (metres or factors)."""
 
 
 def parse_glb(path: str | Path, data: bytes) -> tuple[dict, bytes]:
@@ -166,10 +166,7 @@ def parse_glb(path: str | Path, data: bytes) -> tuple[dict, bytes]:
         chunk = data[off : off + clen]
         off += clen
         if ctype == CHUNK_JSON and doc is None:
-            try:
-                doc = json.loads(chunk.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise FormatError(f"{name}: GLB JSON chunk is not valid JSON ({exc})") from exc
+            doc = parse_json(chunk, f"{name}: GLB JSON chunk")
         elif ctype == CHUNK_BIN and not binary:
             binary = chunk
     if not isinstance(doc, dict):
@@ -177,69 +174,29 @@ def parse_glb(path: str | Path, data: bytes) -> tuple[dict, bytes]:
     return doc, binary
 
 
-class _Accessors:
-    """Reads accessors of a parsed glTF with bounds checks (returns float arrays, normalised applied)."""
-
-    def __init__(self, name: str, doc: dict, binary: bytes) -> None:
-        self.name, self.doc, self.bin = name, doc, binary
-
-    def __call__(self, index: int, *, raw: bool = False) -> np.ndarray:
-        try:
-            acc = self.doc["accessors"][index]
-            comps = _NCOMP[acc["type"]]
-            dt = np.dtype(_NP[acc["componentType"]]).newbyteorder("<")
-            count = int(acc["count"])
-        except (KeyError, IndexError, TypeError) as exc:
-            raise FormatError(f"{self.name}: accessor {index} is malformed ({exc})") from exc
-        if count < 0 or "sparse" in acc or "bufferView" not in acc:
-            raise FormatError(f"{self.name}: accessor {index} uses an unsupported layout (sparse or no bufferView)")
-        try:
-            view = self.doc["bufferViews"][acc["bufferView"]]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise FormatError(f"{self.name}: accessor {index} names a missing bufferView") from exc
-        if view.get("buffer", 0) != 0:
-            raise FormatError(f"{self.name}: only the GLB binary buffer is supported")
-        start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
-        elem = dt.itemsize * comps
-        stride = int(view.get("byteStride", elem) or elem)
-        need = 0 if count == 0 else stride * (count - 1) + elem
-        if start < 0 or need > int(view.get("byteLength", 0)) - int(acc.get("byteOffset", 0)) or start + need > len(self.bin):
-            raise FormatError(f"{self.name}: truncated: accessor {index} needs {need} bytes beyond its buffer")
-        if stride == elem:
-            arr = np.frombuffer(self.bin, dtype=dt, count=count * comps, offset=start).reshape(count, comps)
-        else:
-            rows = np.lib.stride_tricks.as_strided(
-                np.frombuffer(self.bin, dtype=np.uint8, count=need, offset=start), shape=(count, elem), strides=(stride, 1)
-            )
-            arr = np.ascontiguousarray(rows).view(dt).reshape(count, comps)
-        if raw:
-            return arr
-        out = arr.astype(np.float32)
-        if acc.get("normalized") and dt.kind in "ui":
-            info = np.iinfo(dt)
-            out = out / float(info.max)
-            if dt.kind == "i":
-                out = np.maximum(out, -1.0)
-        return out
-
-
 def _node_matrices(doc: dict, name: str) -> dict[int, np.ndarray]:
     """World matrix of every node reachable from the default scene (TRS or matrix)."""
     nodes = doc.get("nodes") or []
     out: dict[int, np.ndarray] = {}
 
-    def local(node: dict) -> np.ndarray:
+    def numbers(node: dict, key: str, n: int, index: int) -> np.ndarray:
+        v = np.asarray(node[key], dtype=np.float64).reshape(-1)
+        if v.shape != (n,) or not np.isfinite(v).all() or (np.abs(v) > MAX_NODE_VALUE).any():
+            raise FormatError(f"{name}: node {index} {key} must be {n} finite numbers of at most {MAX_NODE_VALUE:g}")
+        return v
+
+    def local(node: dict, index: int) -> np.ndarray:
         if "matrix" in node:
-            return np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
+            return numbers(node, "matrix", 16, index).reshape(4, 4).T
         T = np.eye(4)
         if "scale" in node:
-            T = np.diag([*node["scale"], 1.0]) @ T
+            T = np.diag([*numbers(node, "scale", 3, index), 1.0]) @ T
         if "rotation" in node:
-            x, y, z, w = node["rotation"]
+            x, y, z, w = numbers(node, "rotation", 4, index)
             R = trimesh.transformations.quaternion_matrix([w, x, y, z])
             T = R @ T
         if "translation" in node:
-            T[:3, 3] += node["translation"]
+            T[:3, 3] += numbers(node, "translation", 3, index)
         return T
 
     scenes = doc.get("scenes") or [{"nodes": list(range(len(nodes)))}]
@@ -251,7 +208,9 @@ def _node_matrices(doc: dict, name: str) -> dict[int, np.ndarray]:
         seen += 1
         if seen > 100_000 or not (0 <= i < len(nodes)) or i in out:
             raise FormatError(f"{name}: node hierarchy is cyclic or invalid")
-        out[i] = parent @ local(nodes[i])
+        out[i] = parent @ local(nodes[i], i)
+        if not np.isfinite(out[i]).all() or abs(np.linalg.det(out[i][:3, :3])) < 1e-12:
+            raise FormatError(f"{name}: node {i}'s transform is degenerate or overflows (scale {np.abs(out[i][:3, :3]).max():.3g})")
         stack.extend((int(c), out[i]) for c in nodes[i].get("children", []))
     return out
 
@@ -264,9 +223,10 @@ def decode_glb(path: str | Path, data: bytes):
 
     name = Path(path).name
     doc, binary = parse_glb(path, data)
-    read = _Accessors(name, doc, binary)
+    read = AccessorReader(name, doc, binary)
     linear_scale = str((doc.get("asset") or {}).get("generator", "")).startswith("splat-transform")
     world = World(provenance=Provenance(inputs={"import": name}))
+    total_splats = 0
     try:
         matrices = _node_matrices(doc, name)
         for ni, T in sorted(matrices.items()):
@@ -277,6 +237,8 @@ def decode_glb(path: str | Path, data: bytes):
             splats, tris = [], []
             for prim in mesh_doc.get("primitives", []):
                 if is_splat_primitive(prim):
+                    total_splats += read.count((prim.get("attributes") or {}).get("POSITION"))
+                    check_count(name, total_splats)  # before any splat is decoded
                     splats.append(decode_splat_primitive(prim, read, name=name, linear_scale=linear_scale))
                 elif prim.get("mode", 4) == 4:
                     tris.append(_decode_triangles(prim, read, doc, binary, name))
@@ -285,14 +247,19 @@ def decode_glb(path: str | Path, data: bytes):
             g = Gaussians.concat(splats) if splats else None
             mesh = trimesh.util.concatenate(tris) if len(tris) > 1 else (tris[0] if tris else None)
             if not np.allclose(T, np.eye(4)):
-                if g is not None:
-                    g = g.transform(T)
+                try:
+                    if g is not None:
+                        g = g.transform(T).validate()  # a splat layer's node must be a similarity
+                except InputError as exc:
+                    raise FormatError(f"{name}: node {ni} cannot carry splats: {exc}") from exc
                 if mesh is not None:
                     mesh.apply_transform(T)
+                    if not np.isfinite(mesh.vertices).all():
+                        raise FormatError(f"{name}: node {ni}'s transform moves mesh vertices out of range")
             base = node.get("name") or mesh_doc.get("name") or layer_name_for(path)
             label = (node.get("extras") or {}).get("label", base) if isinstance(node.get("extras"), dict) else base
             world.add_layer(Layer(world.unique_name(str(base)), label=str(label), gaussians=g, mesh=mesh))
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         if isinstance(exc, FormatError):
             raise
         raise FormatError(f"{name}: inconsistent glTF document ({type(exc).__name__}: {exc})") from exc
@@ -301,8 +268,8 @@ def decode_glb(path: str | Path, data: bytes):
     return world
 
 
-def _decode_triangles(prim: dict, read: _Accessors, doc: dict, binary: bytes, name: str) -> trimesh.Trimesh:
-    from exporters.binary import check_count, require_finite
+def _decode_triangles(prim: dict, read: AccessorReader, doc: dict, binary: bytes, name: str) -> trimesh.Trimesh:
+    from exporters.binary import require_finite
 
     attrs = prim["attributes"]
     verts = read(attrs["POSITION"]).reshape(-1, 3).astype(np.float64)
@@ -322,7 +289,7 @@ def _decode_triangles(prim: dict, read: _Accessors, doc: dict, binary: bytes, na
         mat = doc["materials"][prim["material"]]
         tex = (mat.get("pbrMetallicRoughness") or {}).get("baseColorTexture")
         if tex is not None:
-            image = _read_image(doc, binary, doc["textures"][tex["index"]]["source"], name)
+            image = _read_image(doc, read, doc["textures"][tex["index"]]["source"], name)
             uv = read(attrs["TEXCOORD_0"]).reshape(-1, 2)
             uv = np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1)
             visual = trimesh.visual.TextureVisuals(uv=uv, material=trimesh.visual.material.PBRMaterial(baseColorTexture=image))
@@ -334,16 +301,15 @@ def _decode_triangles(prim: dict, read: _Accessors, doc: dict, binary: bytes, na
     return trimesh.Trimesh(vertices=verts, faces=faces, visual=visual, process=False, validate=False)
 
 
-def _read_image(doc: dict, binary: bytes, index: int, name: str) -> Image.Image:
+def _read_image(doc: dict, read: AccessorReader, index: int, name: str) -> Image.Image:
     img = doc["images"][index]
-    view = doc["bufferViews"][img["bufferView"]]
-    start, length = int(view.get("byteOffset", 0)), int(view["byteLength"])
-    if start + length > len(binary):
-        raise FormatError(f"{name}: truncated: image {index} lies beyond the binary chunk")
+    if "bufferView" not in img:
+        raise FormatError(f"{name}: image {index} is not embedded in the GLB (external files are not read)")
+    data = read.view_bytes(img["bufferView"])
     from marble.limits import env_var, limits
 
     try:
-        im = Image.open(io.BytesIO(binary[start : start + length]))  # reads the header only
+        im = Image.open(io.BytesIO(data))  # reads the header only
     except Exception as exc:  # PIL raises many types for corrupt images
         raise FormatError(f"{name}: embedded image {index} is unreadable ({exc})") from exc
     if im.width * im.height > limits().max_image_pixels:

@@ -68,8 +68,8 @@ def read_ply(path: str | Path, data: bytes) -> dict[str, np.ndarray]:
                 raise FormatError(f"{name}: PLY format {' '.join(parts[1:2])!r} is not supported (binary only)")
             endian = "<" if parts[1] == "binary_little_endian" else ">"
         elif parts[0] == "element":
-            if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
-                raise FormatError(f"{name}: bad element line {raw!r}")
+            if len(parts) != 3 or not parts[2].lstrip("-").isdigit() or len(parts[2]) > 18:
+                raise FormatError(f"{name}: bad element line {raw[:80]!r}")
             count = int(parts[2])
             check_count(path, count, what="splats")
             elements.append(PlyElement(parts[1], count, []))
@@ -79,10 +79,12 @@ def read_ply(path: str | Path, data: bytes) -> dict[str, np.ndarray]:
             if len(parts) >= 2 and parts[1] == "list":
                 raise FormatError(f"{name}: list properties are not supported in splat PLY files")
             if len(parts) != 3 or parts[1] not in _TYPES:
-                raise FormatError(f"{name}: bad property line {raw!r}")
+                raise FormatError(f"{name}: bad property line {raw[:80]!r}")
+            if any(parts[2] == prop for prop, _ in elements[-1].properties):
+                raise FormatError(f"{name}: property {parts[2][:40]!r} of element {elements[-1].name[:40]!r} is declared twice")
             elements[-1].properties.append((parts[2], _TYPES[parts[1]]))
         else:
-            raise FormatError(f"{name}: unexpected PLY header line {raw!r}")
+            raise FormatError(f"{name}: unexpected PLY header line {raw[:80]!r}")
     if endian is None:
         raise FormatError(f"{name}: PLY header has no format line")
     offset = nl + 1

@@ -90,6 +90,41 @@ def load_image(
     )
 
 
+def check_image_file(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
+    """``(width, height)`` of the image at ``path``, read from its header without decoding it.
+
+    Raises:
+        InputError: missing, empty or not an image; too small.
+        BudgetError: over the file-size or pixel limit (a decompression bomb is refused here).
+    """
+    path = Path(path)
+    label = path.name or str(path)
+    if not path.is_file():
+        raise InputError(f"image {str(path)!r} does not exist or is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"image {label!r} is empty (0 bytes): pass a PNG, JPEG or WebP file")
+    if size > limits().max_file_bytes:
+        raise BudgetError(f"image {label!r} is {size} bytes, over the {limits().max_file_bytes}-byte limit "
+                          f"({env_var('max_file_bytes')})")
+    cap = limits().max_image_pixels if max_pixels is None else int(max_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                _check_size(img.size, label, cap)
+                img.verify()
+                return int(img.size[0]), int(img.size[1])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BudgetError(f"image {label!r} is too large to decode safely ({exc}); resize it first") from exc
+    except UnidentifiedImageError as exc:
+        raise FormatError(f"image {label!r} is not an image Pillow can read: pass a PNG, JPEG or WebP file") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise FormatError(f"image {label!r} is corrupt or truncated ({exc}): re-export or re-download it") from exc
+
+
 def _decode(fh, label: str, cap: int, alpha: str) -> np.ndarray:
     """Open (header only), check the size, then decode."""
     try:

@@ -9,19 +9,36 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
-from marble.errors import InputError
+from marble.errors import FormatError, InputError
 
 _RESERVED = {
     "con", "prn", "aux", "nul",
     *(f"com{i}" for i in range(1, 10)),
     *(f"lpt{i}" for i in range(1, 10)),
 }
+
+
+TEMP_MARK = ".marble-tmp"
+"""What every temporary file Marble writes has in its name (``.<stem>.<random>.marble-tmp<.ext>``), so a
+sweep after a crash removes Marble's leftovers and never a user's own ``.tmp`` files."""
+TEMP_PATTERN = f".*{TEMP_MARK}*"
+
+
+def temp_name_parts(final: Path) -> tuple[str, str]:
+    """``(prefix, suffix)`` of a temporary file for ``final``: short enough for any legal file name,
+    and ending in ``final``'s extension so format libraries that sniff it still work."""
+    suffixes = "".join(final.suffixes[-2:])
+    if len(suffixes) > 24:
+        suffixes = final.suffix[-24:]
+    return f".{final.name[:40]}.", TEMP_MARK + suffixes
 
 
 @contextlib.contextmanager
@@ -33,8 +50,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the real suffix so format libraries that sniff the extension still work.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".tmp" + "".join(final.suffixes), dir=final.parent)
+    prefix, suffix = temp_name_parts(final)
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -109,16 +126,134 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def remove_stale_temp_files(out_dir: str | os.PathLike, *, extra_patterns: tuple[str, ...] = ()) -> int:
-    """Remove the ``.<stem>.*.tmp*`` files an interrupted :func:`atomic_path` left in ``out_dir`` (and files
-    matching ``extra_patterns``); returns how many went."""
+    """Remove the temporary files (:data:`TEMP_PATTERN`) a killed run's :func:`atomic_path` left in
+    ``out_dir``, and files matching ``extra_patterns``; returns how many went.
+
+    Call it only while holding the folder's :class:`FolderLock`, so no live run's files are taken.
+    Files that are not Marble's (a user's own ``.notes.tmp``) are never touched.
+    """
     n = 0
-    for pattern in (".*.tmp*", *extra_patterns):
+    for pattern in (TEMP_PATTERN, *extra_patterns):
         for entry in Path(out_dir).glob(pattern):
-            if entry.is_file():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+                n += 1
+            elif entry.is_file() or entry.is_symlink():
                 with contextlib.suppress(OSError):
                     entry.unlink()
                     n += 1
     return n
+
+
+@contextlib.contextmanager
+def staging_folder(parent: str | os.PathLike, *, kind: str = "files") -> Iterator[Path]:
+    """A fresh hidden folder inside ``parent`` to write a set of files in before they replace anything.
+
+    Write every file of the set into it, then :func:`commit_staged` them; whatever happens, the folder
+    is removed on exit, so a failed or interrupted write leaves the previous files untouched. Its name
+    matches :data:`TEMP_PATTERN`, so a run killed outright is swept up by the next one.
+    """
+    folder = Path(parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{kind}.", suffix=TEMP_MARK, dir=folder))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def commit_staged(files: list[Path], folder: str | os.PathLike, *, last: Path | None = None) -> list[Path]:
+    """Move staged ``files`` (each directly inside a :func:`staging_folder`) into ``folder``, replacing
+    files of the same names; ``last`` goes last (the file whose presence says the set is complete).
+    Returns the final paths in the order of ``files``."""
+    dest = Path(folder)
+    order = [f for f in files if f != last] + ([last] if last is not None and last in files else [])
+    for f in order:
+        os.replace(f, dest / f.name)
+    fsync_dir(dest)
+    return [dest / f.name for f in files]
+
+
+MAX_JSON_DEPTH = 100
+"""Deepest nesting of arrays/objects accepted in a JSON document read from a file."""
+
+
+def parse_json(data: bytes | str, what: str, *, error: type[Exception] = FormatError) -> Any:
+    """Parse a JSON document from an untrusted file or request.
+
+    Args:
+        data: the document, UTF-8 bytes or text.
+        what: what it is, for messages (``"scene.glb: JSON chunk"``, ``"jobs.jsonl:4"``).
+        error: the exception class to raise (``FormatError`` for files, ``InputError`` for user text).
+
+    Raises:
+        ``error`` with one line: not UTF-8, malformed JSON (with the line and column), nesting deeper
+        than :data:`MAX_JSON_DEPTH`, or a number too long to read (Python's 4300-digit limit).
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
+        doc = json.loads(text)
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text") from None
+    except RecursionError:
+        raise error(f"{what} is nested too deeply to read (more than {MAX_JSON_DEPTH} levels)") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except ValueError:  # an integer over sys.get_int_max_str_digits() digits
+        raise error(f"{what} holds a number too long to read") from None
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise error(f"{what} is nested too deeply to read (more than {MAX_JSON_DEPTH} levels)")
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return doc
+
+
+class FolderLock:
+    """An exclusive advisory lock (``flock``) on a folder itself, so two runs never write one folder.
+
+    The lock is on the folder's own descriptor: no lock file is left behind, and the operating
+    system drops the lock when its holder dies (even by SIGKILL). Where ``flock`` does not exist
+    (Windows) it does nothing.
+
+    Args:
+        folder: the folder to lock (it must exist).
+        holder: what holds it, for the message another run gets (``"marble generate"``).
+    """
+
+    def __init__(self, folder: str | os.PathLike, *, holder: str = "another Marble run") -> None:
+        self.folder, self.holder = Path(folder), holder
+        self._fd: int | None = None
+
+    def acquire(self) -> "FolderLock":
+        """Take the lock, or raise ``InputError`` saying another run holds it."""
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise InputError(f"{self.holder} is already writing to {str(self.folder)!r}: wait for it to finish "
+                             "or choose another output folder") from None
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Drop the lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "FolderLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def sanitize_name(name: str, *, fallback: str = "item", max_length: int = 80) -> str:

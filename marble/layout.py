@@ -203,21 +203,27 @@ class Layout:
 
 
 def load_layout(path) -> Layout:
-    """Read a layout JSON written by the editor or :meth:`Layout.to_json`.
+    """Read a layout JSON written by the editor or :meth:`Layout.to_json`, checked field by field.
 
     Raises:
-        InputError: the file is missing, not JSON, or not a layout.
+        InputError: the file is missing, not JSON (or nested too deeply), not a layout, or holds a
+            value out of range (the message names the field).
     """
     from pathlib import Path
 
-    from marble.errors import InputError
+    from marble.checks import check_layout
+    from marble.errors import FormatError, InputError
+    from marble.io import parse_json
 
     p = Path(path)
     if not p.is_file():
         raise InputError(f"layout file {str(p)!r} does not exist")
+    doc = parse_json(p.read_bytes(), f"layout file {p.name!r}", error=InputError)
     try:
-        return Layout.from_dict(json.loads(p.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"layout file {p.name!r} is not valid JSON: {exc}") from exc
-    except (KeyError, TypeError, ValueError) as exc:
+        layout = Layout.from_dict(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise InputError(f"layout file {p.name!r} is not a Marble layout ({type(exc).__name__}: {exc})") from exc
+    try:
+        return check_layout(layout)
+    except FormatError as exc:
+        raise InputError(f"layout file {p.name!r}: {exc}") from exc

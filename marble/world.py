@@ -10,9 +10,7 @@ Saving then loading gives a world equal bit for bit.
 from __future__ import annotations
 
 import copy
-import json
 import platform
-import zipfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -21,15 +19,11 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 import trimesh
-from PIL import Image
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 from torch import Tensor
 
 from marble.camera import Camera
-from marble.errors import FormatError, InputError
+from marble.errors import InputError
 from marble.gaussians import Gaussians
-from marble.io import atomic_write
 from marble.layout import Layout, Lighting
 
 BUNDLE_FORMAT = "marble-world"
@@ -332,121 +326,28 @@ class World:
 
     # ------------------------------------------------------------------ bundle I/O
     def save(self, path: str | Path) -> Path:
-        """Write a ``.marble`` bundle atomically; returns the path."""
-        path = Path(path)
-        tensors: dict[str, Tensor] = {}
-        layers_json = []
-        for i, layer in enumerate(self.layers):
-            entry = {
-                "name": layer.name, "label": layer.label, "visible": layer.visible, "meta": layer.meta,
-                "gaussians": layer.gaussians is not None, "mesh": None,
-            }
-            tensors[f"layer{i}/transform"] = layer.transform
-            if layer.gaussians is not None:
-                for k, t in layer.gaussians.tensors().items():
-                    tensors[f"layer{i}/g/{k}"] = t.detach().cpu()
-            if layer.mesh is not None:
-                entry["mesh"] = _mesh_to_tensors(layer.mesh, tensors, f"layer{i}/m/")
-            layers_json.append(entry)
-        env = self.environment
-        if env.panorama is not None:
-            tensors["environment/panorama"] = torch.from_numpy(np.ascontiguousarray(env.panorama))
-        for k, t in self.extra_tensors.items():
-            tensors[f"extra/{k}"] = t.detach().cpu()
-        doc = {
-            "format": BUNDLE_FORMAT,
-            "version": BUNDLE_VERSION,
-            "layers": layers_json,
-            "environment": {"kind": env.kind, "lighting": asdict(env.lighting), "ground_color": list(env.ground_color)},
-            "cameras": [c.to_dict() for c in self.cameras],
-            # timings describe one run, not the world: they go to the run's manifest.json, so the same
-            # inputs, seed and preset give a byte-identical world.marble
-            "provenance": {k: v for k, v in asdict(self.provenance).items() if k != "timings"},
-            "layout": None if self.layout is None else self.layout.to_dict(),
-            "extras": self.extras,
-        }
-        payload = st_save({k: v.contiguous() for k, v in tensors.items()}) if tensors else b""
-        with atomic_write(path, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-                for name, data in (("world.json", json.dumps(doc, indent=1)), ("tensors.safetensors", payload)):
-                    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)  # fixed: same world, same bytes
-                    info.external_attr = 0o644 << 16
-                    zf.writestr(info, data)
-        return path
+        """Write a ``.marble`` bundle atomically (see :mod:`marble.bundle`); returns the path."""
+        from marble.bundle import save_bundle
+
+        return save_bundle(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> "World":
-        """Read a ``.marble`` bundle written by :meth:`save`.
+        """Read a ``.marble`` bundle written by :meth:`save` (see :func:`marble.bundle.load_bundle`).
 
         Raises:
-            FormatError: the file is not a Marble bundle, is truncated, or is inconsistent.
+            InputError: the file does not exist.
+            FormatError: the file is not a Marble bundle, is truncated, inconsistent, or over the limits.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"{str(path)!r} does not exist or is not a file")
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                if "world.json" not in names or "tensors.safetensors" not in names:
-                    raise FormatError(f"{path.name}: not a .marble bundle (world.json or tensors.safetensors missing)")
-                for info in zf.infolist():
-                    if info.file_size > MAX_BUNDLE_MEMBER_BYTES:
-                        raise FormatError(f"{path.name}: member {info.filename} is implausibly large")
-                doc = json.loads(zf.read("world.json").decode("utf-8"))
-                raw = zf.read("tensors.safetensors")
-        except (zipfile.BadZipFile, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FormatError(f"{path.name}: not a readable .marble bundle ({exc})") from exc
-        if doc.get("format") != BUNDLE_FORMAT:
-            raise FormatError(f"{path.name}: not a .marble bundle (format is {doc.get('format')!r})")
-        if int(doc.get("version", 0)) > BUNDLE_VERSION:
-            raise FormatError(f"{path.name}: bundle version {doc['version']} is newer than this Marble reads ({BUNDLE_VERSION})")
-        try:
-            tensors = st_load(raw) if raw else {}
-        except Exception as exc:  # safetensors raises its own error type
-            raise FormatError(f"{path.name}: tensors are unreadable ({exc})") from exc
-        try:
-            return cls._from_doc(doc, tensors)
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise FormatError(f"{path.name}: {exc}") from exc
-            raise FormatError(f"{path.name}: inconsistent bundle ({type(exc).__name__}: {exc})") from exc
+        from marble.bundle import load_bundle
 
-    @classmethod
-    def _from_doc(cls, doc: dict, tensors: dict[str, Tensor]) -> "World":
-        env_doc = doc["environment"]
-        env = Environment(
-            kind=env_doc["kind"],
-            panorama=tensors["environment/panorama"].numpy() if "environment/panorama" in tensors else None,
-            lighting=Lighting.from_dict(env_doc["lighting"]),
-            ground_color=tuple(env_doc["ground_color"]),
-        )
-        world = cls(
-            environment=env,
-            cameras=[Camera.from_dict(c) for c in doc.get("cameras", [])],
-            provenance=Provenance(**doc.get("provenance", {})),
-            layout=None if doc.get("layout") is None else Layout.from_dict(doc["layout"]),
-        )
-        for i, entry in enumerate(doc["layers"]):
-            g = None
-            if entry["gaussians"]:
-                prefix = f"layer{i}/g/"
-                g = Gaussians(
-                    **{k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-                ).validate()
-            mesh = None if entry["mesh"] is None else _mesh_from_tensors(entry["mesh"], tensors, f"layer{i}/m/")
-            world.add_layer(
-                Layer(
-                    entry["name"], label=entry["label"], gaussians=g, mesh=mesh,
-                    transform=tensors[f"layer{i}/transform"], visible=entry["visible"], meta=entry["meta"],
-                )
-            )
-        world.extras = doc.get("extras", {}) or {}
-        world.extra_tensors = {k[len("extra/"):]: v for k, v in tensors.items() if k.startswith("extra/")}
-        return world
+        return load_bundle(path)
 
     # ------------------------------------------------------------------ comparison
     def equal(self, other: "World") -> bool:
         """True when layers (data, transforms, flags), environment and cameras are bit-identical."""
+        from marble.bundle import meshes_equal
+
         if self.layer_names != other.layer_names:
             return False
         for a, b in zip(self.layers, other.layers):
@@ -456,7 +357,7 @@ class World:
                 return False
             if (a.gaussians is None) != (b.gaussians is None) or (a.gaussians is not None and not a.gaussians.equal(b.gaussians)):
                 return False
-            if (a.mesh is None) != (b.mesh is None) or (a.mesh is not None and not _meshes_equal(a.mesh, b.mesh)):
+            if (a.mesh is None) != (b.mesh is None) or (a.mesh is not None and not meshes_equal(a.mesh, b.mesh)):
                 return False
         ea, eb = self.environment, other.environment
         if ea.kind != eb.kind or asdict(ea.lighting) != asdict(eb.lighting) or tuple(ea.ground_color) != tuple(eb.ground_color):
@@ -469,84 +370,3 @@ class World:
 
     def __repr__(self) -> str:
         return f"World(layers={len(self._layers)}, splats={self.num_splats}, triangles={self.num_triangles})"
-
-
-# ---------------------------------------------------------------------- mesh (de)serialisation
-def _mesh_to_tensors(mesh: trimesh.Trimesh, tensors: dict[str, Tensor], prefix: str) -> dict:
-    """Store a mesh's arrays under ``prefix``; return its JSON description."""
-    desc: dict[str, Any] = {"visual": "none"}
-    tensors[prefix + "vertices"] = torch.from_numpy(np.ascontiguousarray(mesh.vertices))
-    tensors[prefix + "faces"] = torch.from_numpy(np.ascontiguousarray(mesh.faces).astype(np.int64))
-    vis = mesh.visual
-    if isinstance(vis, trimesh.visual.TextureVisuals) and vis.uv is not None:
-        desc["visual"] = "texture"
-        tensors[prefix + "uv"] = torch.from_numpy(np.ascontiguousarray(vis.uv))
-        mat = vis.material
-        image = getattr(mat, "baseColorTexture", None) or getattr(mat, "image", None)
-        if image is not None:
-            arr = np.asarray(image)
-            tensors[prefix + "texture"] = torch.from_numpy(np.array(arr, copy=True))
-            desc["texture_mode"] = image.mode
-        pbr = mat if isinstance(mat, trimesh.visual.material.PBRMaterial) else None
-        desc["material"] = {
-            "name": getattr(mat, "name", None),
-            "baseColorFactor": None if pbr is None or pbr.baseColorFactor is None else [int(x) for x in pbr.baseColorFactor],
-            "metallicFactor": None if pbr is None or pbr.metallicFactor is None else float(pbr.metallicFactor),
-            "roughnessFactor": None if pbr is None or pbr.roughnessFactor is None else float(pbr.roughnessFactor),
-        }
-    elif isinstance(vis, trimesh.visual.ColorVisuals) and vis.kind == "vertex":
-        desc["visual"] = "vertex"
-        tensors[prefix + "vertex_colors"] = torch.from_numpy(np.ascontiguousarray(vis.vertex_colors))
-    elif isinstance(vis, trimesh.visual.ColorVisuals) and vis.kind == "face":
-        desc["visual"] = "face"
-        tensors[prefix + "face_colors"] = torch.from_numpy(np.ascontiguousarray(vis.face_colors))
-    return desc
-
-
-def _mesh_from_tensors(desc: dict, tensors: dict[str, Tensor], prefix: str) -> trimesh.Trimesh:
-    vertices = tensors[prefix + "vertices"].numpy()
-    faces = tensors[prefix + "faces"].numpy()
-    kind = desc.get("visual", "none")
-    visual = None
-    if kind == "vertex":
-        visual = trimesh.visual.ColorVisuals(vertex_colors=tensors[prefix + "vertex_colors"].numpy())
-    elif kind == "face":
-        visual = trimesh.visual.ColorVisuals(face_colors=tensors[prefix + "face_colors"].numpy())
-    elif kind == "texture":
-        md = desc.get("material") or {}
-        image = None
-        if prefix + "texture" in tensors:
-            image = Image.fromarray(tensors[prefix + "texture"].numpy(), mode=None)
-        mat = trimesh.visual.material.PBRMaterial(
-            name=md.get("name"),
-            baseColorTexture=image,
-            baseColorFactor=md.get("baseColorFactor"),
-            metallicFactor=md.get("metallicFactor"),
-            roughnessFactor=md.get("roughnessFactor"),
-        )
-        visual = trimesh.visual.TextureVisuals(uv=tensors[prefix + "uv"].numpy(), material=mat)
-    return trimesh.Trimesh(vertices=vertices, faces=faces, visual=visual, process=False, validate=False)
-
-
-def _meshes_equal(a: trimesh.Trimesh, b: trimesh.Trimesh) -> bool:
-    if not (np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)):
-        return False
-    ta, tb = {}, {}
-    da, db = _mesh_to_tensors(a, ta, ""), _mesh_to_tensors(b, tb, "")
-    return da == db and ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
-
-
-def load_world(path: str | Path) -> World:
-    """Alias of :meth:`World.load`."""
-    return World.load(path)
-
-
-def world_from_bytes(data: bytes) -> World:
-    """Load a bundle held in memory (used by batch workers that return bytes)."""
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(suffix=".marble") as fh:
-        fh.write(data)
-        fh.flush()
-        return World.load(fh.name)
-

@@ -13,6 +13,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 extras="${1:-}"
 python_bin="${PYTHON:-python3}"
 
+# System libraries first, before the long pip install: open3d (ray casting) needs libusb-1.0, and the
+# browser tests need chromium. Installed with apt-get when we are root, else we stop with the command.
+need=()
+if [ "$(uname -s)" = Linux ] && ! ldconfig -p 2>/dev/null | grep -q libusb-1.0; then need+=(libusb-1.0-0); fi
+if [ "$extras" = "test" ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] apt-get install ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "[setup] error: Marble needs these system packages first: ${need[*]}" >&2
+    echo "[setup] install them with:  sudo apt-get install ${need[*]}   (then run this script again)" >&2
+    exit 1
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv with $($python_bin --version 2>&1)"
   "$python_bin" -m venv .venv
@@ -38,21 +54,14 @@ else
 fi
 
 if [ "$extras" = "test" ]; then
-  # System packages the tests need: libusb for open3d, chromium for the browser test.
-  need=()
-  ldconfig -p 2>/dev/null | grep -q libusb-1.0 || need+=(libusb-1.0-0)
-  [ -x /usr/bin/chromium ] || need+=(chromium)
-  if [ ${#need[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      echo "[setup] apt-get install ${need[*]}"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    else
-      echo "[setup] please install these system packages: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2
-    fi
-  fi
   if [ -f package.json ]; then
     echo "[setup] installing npm validators (gltf-validator, splat-transform) into ./node_modules"
     if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
   fi
 fi
-echo "[setup] done: $(.venv/bin/python -c 'import marble, torch; print("marble", marble.__version__, "| torch", torch.__version__)')"
+# The heavy libraries must import (a missing system library shows here, not in the middle of a run).
+if ! check=$(.venv/bin/python -c 'import open3d, torch, trimesh, marble; print("marble", marble.__version__, "| torch", torch.__version__)' 2>&1); then
+  echo "[setup] error: the installed libraries do not import: $(echo "$check" | tail -n 1)" >&2
+  exit 1
+fi
+echo "[setup] done: $check"

@@ -10,6 +10,7 @@ import torch
 import trimesh
 from torch import Tensor
 
+from marble.bundle import mesh_from_tensors, mesh_to_tensors
 from marble.edit.history import Operation, register, tensor_nbytes
 from marble.edit.selection import Selection, check_selection, is_whole
 from marble.edit.state import (
@@ -23,7 +24,7 @@ from marble.edit.state import (
 )
 from marble.errors import InputError
 from marble.gaussians import rgb_to_sh0, sh0_to_rgb
-from marble.world import World, _mesh_from_tensors, _mesh_to_tensors
+from marble.world import World
 
 # ====================================================================== appearance
 COLOR_MODES = ("set", "tint", "brightness", "saturation")
@@ -171,7 +172,7 @@ class Recolor(Operation):
             tensors[f"{prefix}or{i}/sh0"] = sh0
             if shN is not None:
                 tensors[f"{prefix}or{i}/shN"] = shN
-        meshes = [_mesh_to_tensors(m, tensors, f"{prefix}om{i}/") for i, m in enumerate(self._old_meshes.values())]
+        meshes = [mesh_to_tensors(m, tensors, f"{prefix}om{i}/") for i, m in enumerate(self._old_meshes.values())]
         return {"selection": pack_selection(self.selection, tensors, prefix), "mode": self.mode, "value": self.value,
                 "old_rows": list(self._old_rows), "old_meshes": list(self._old_meshes), "mesh_docs": meshes}
 
@@ -180,7 +181,7 @@ class Recolor(Operation):
         op = cls(unpack_selection(doc["selection"], tensors, prefix), mode=doc["mode"], value=doc["value"])
         op._old_rows = {n: (tensors[f"{prefix}or{i}/sh0"], tensors.get(f"{prefix}or{i}/shN"))
                         for i, n in enumerate(doc["old_rows"])}
-        op._old_meshes = {n: _mesh_from_tensors(d, tensors, f"{prefix}om{i}/")
+        op._old_meshes = {n: mesh_from_tensors(d, tensors, f"{prefix}om{i}/")
                           for i, (n, d) in enumerate(zip(doc["old_meshes"], doc["mesh_docs"]))}
         return op
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import trimesh
 
 from marble.edit.history import Operation, register
@@ -142,6 +143,14 @@ def _load_mesh_asset(p: Path) -> World:
             continue
         mesh = geom.copy()
         mesh.apply_transform(T)  # baked, so the layer transform stays a similarity
+        faces = np.asarray(mesh.faces)
+        if not np.isfinite(mesh.vertices).all() or (np.abs(mesh.vertices) > 1e9).any():
+            raise FormatError(f"{p.name}: mesh {node!r} has vertices that are not finite or out of range")
+        if faces.size and (faces.min() < 0 or faces.max() >= len(mesh.vertices)):
+            raise FormatError(f"{p.name}: mesh {node!r} has face indices outside its {len(mesh.vertices)} vertices")
+        if len(faces) > limits().max_triangles:
+            raise FormatError(f"{p.name}: mesh {node!r} has {len(faces)} triangles, over the limit of "
+                              f"{limits().max_triangles} (MARBLE_MAX_TRIANGLES)")
         world.add_layer(Layer(world.unique_name(f"{stem}_{node}" if len(scene.geometry) > 1 else stem),
                               label=stem, mesh=mesh, meta={"imported_from": p.name}))
     if not world.layers:

@@ -7,12 +7,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from marble.bundle import mesh_from_tensors, mesh_to_tensors
 from marble.edit.history import tensor_nbytes
 from marble.edit.selection import Selection
 from marble.errors import FormatError, InputError
 from marble.gaussians import Gaussians
 from marble.geometry import decompose_similarity
-from marble.world import Layer, World, _mesh_from_tensors, _mesh_to_tensors
+from marble.world import Layer, World
 
 EYE = torch.eye(4, dtype=torch.float64)
 """The identity ``[4, 4]`` float64 transform."""
@@ -124,7 +125,7 @@ def pack_layer(layer: Layer, tensors: dict, prefix: str) -> dict:
     if layer.gaussians is not None:
         pack_gaussians(layer.gaussians, tensors, prefix + "g/")
     if layer.mesh is not None:
-        doc["mesh"] = _mesh_to_tensors(layer.mesh, tensors, prefix + "m/")
+        doc["mesh"] = mesh_to_tensors(layer.mesh, tensors, prefix + "m/")
     return doc
 
 
@@ -133,7 +134,7 @@ def unpack_layer(doc: dict, tensors: dict, prefix: str) -> Layer:
     return Layer(
         doc["name"], label=doc["label"], visible=doc["visible"], meta=doc["meta"],
         gaussians=unpack_gaussians(tensors, prefix + "g/") if doc["gaussians"] else None,
-        mesh=None if doc["mesh"] is None else _mesh_from_tensors(doc["mesh"], tensors, prefix + "m/"),
+        mesh=None if doc["mesh"] is None else mesh_from_tensors(doc["mesh"], tensors, prefix + "m/"),
         transform=tensors[prefix + "transform"],
     )
 

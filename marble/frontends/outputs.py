@@ -15,10 +15,7 @@ import numpy as np
 
 from marble.errors import InputError
 from marble.io import (
-    atomic_path,
-    ensure_output_dir,
-    remove_stale_temp_files,
-    sha256_file,
+    FolderLock, atomic_path, commit_staged, ensure_output_dir, remove_stale_temp_files, sha256_file, staging_folder,
     write_text_atomic,
 )
 from marble.progress import ProgressFn, report
@@ -110,12 +107,29 @@ def write_outputs(
 
     Returns:
         The manifest dict that was written.
-    """
-    from marble.presets import get_preset
 
+    Raises:
+        InputError: an unknown format, or another run is writing to the same folder.
+    """
     formats = check_formats(formats)
     out = ensure_output_dir(out_dir)
-    remove_stale_temp_files(out)
+    # One run per folder at a time; everything is written into a staging folder and moved into place
+    # when complete (manifest.json last), so a failure (a full disk, Ctrl-C) leaves the previous files.
+    with FolderLock(out, holder="another `marble generate`"):
+        remove_stale_temp_files(out)  # a killed run's leftovers (never a user's own files)
+        with staging_folder(out, kind="outputs") as stage:
+            manifest, files = _write_all(world, stage, formats=formats, previews=previews, video=video,
+                                         profile=profile, preset=preset, progress=progress,
+                                         extra_manifest=extra_manifest)
+            commit_staged(files, out, last=stage / MANIFEST_NAME)
+    return manifest
+
+
+def _write_all(world: World, out: Path, *, formats, previews, video, profile, preset, progress,
+               extra_manifest) -> tuple[dict, list[Path]]:
+    """Write every output into ``out`` (the staging folder); returns the manifest and the files, manifest last."""
+    from marble.presets import get_preset
+
     preset = get_preset(preset or world.provenance.preset or "standard")
     timings: dict[str, float] = {}
     files: list[Path] = []
@@ -160,8 +174,8 @@ def write_outputs(
     }
     if extra_manifest:
         manifest.update(extra_manifest)
-    write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
-    return manifest
+    files.append(write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str)))
+    return manifest, files
 
 
 def verify_outputs(out_dir: str | Path) -> bool:

@@ -37,12 +37,17 @@ from marble.render.projection import (
     camera_centers,
     project,
 )
+from marble.limits import check_memory
 from marble.render.sh import eval_sh
 
 ALPHA_MAX = 0.999
 TRANSMITTANCE_MIN = 1e-4
 DEFAULT_TILE_SIZE = 4
 DEFAULT_CHUNK = 16
+BYTES_PER_PAIR = 160
+"""Peak bytes per (splat, tile) pair of the binning and compositing (measured: 110-155)."""
+PIXEL_BYTES = 256
+"""Peak bytes per output pixel (measured: 240-260 on 512-1024 px renders; see ``marble.render.core``)."""
 EXACT_MIN_TILES = 9  # splats touching more tiles than this get the exact ellipse-tile test
 
 
@@ -110,6 +115,10 @@ def bin_tiles(
     nx = x1 - x0 + 1
     cnt = nx * (y1 - y0 + 1)
     V = vis.numel()
+    pairs = int(cnt.sum())
+    check_memory(pairs * BYTES_PER_PAIR + C * th * tw * tile_size * tile_size * PIXEL_BYTES,
+                 f"rendering {V:,} visible splats at {width}x{height} ({pairs:,} splat-tile pairs: large splats "
+                 "cover many tiles)")
     con = proj.conics.detach().reshape(-1, 3)[vis]
     smax_splat = torch.full((V,), sigma_cut, dtype=con.dtype, device=dev)
     if opacities_flat is not None:

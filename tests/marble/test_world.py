@@ -137,7 +137,7 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("marble.world.st_save", boom)
+    monkeypatch.setattr("marble.bundle.st_save", boom)
     with pytest.raises(RuntimeError):
         w.save(target)
     assert target.read_bytes() == b"previous"

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from marble.errors import InputError
+from marble.errors import InputError, MarbleError
 from marble.io import sanitize_name
 from marble.limits import MAX_SEED, limits
 from marble.presets import PRESETS
@@ -248,6 +248,12 @@ def _rows_jsonl(text: str, problems: list[Problem]) -> Iterable[tuple[int, dict]
         except json.JSONDecodeError as exc:
             problems.append(Problem(n, f"malformed JSON ({exc.msg} at column {exc.colno}): write one JSON object per line"))
             continue
+        except RecursionError:
+            problems.append(Problem(n, "JSON nested too deeply: write one flat JSON object per line"))
+            continue
+        except ValueError:  # an integer of more than sys.get_int_max_str_digits() digits
+            problems.append(Problem(n, "a number too long to read: seeds are at most 10 digits"))
+            continue
         if not isinstance(obj, dict):
             problems.append(Problem(n, f"expected a JSON object like {{\"prompt\": \"...\"}}, got {type(obj).__name__}"))
             continue
@@ -258,7 +264,15 @@ def _rows_csv(text: str, problems: list[Problem]) -> Iterable[tuple[int, dict]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     header_line = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over csv.field_size_limit(), a stray quote at the end of the file
+            problems.append(Problem(reader.line_num, f"unreadable CSV ({exc}): prompts are at most "
+                                                     f"{limits().max_prompt_chars} characters"))
+            return
         n = reader.line_num
         if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
             continue
@@ -338,17 +352,16 @@ def _hash_file(path: Path) -> str:
 
 
 def _check_image(path: Path) -> str | None:
-    """Why ``path`` cannot be an input image (too large, not an image), or ``None`` when it can."""
+    """Why ``path`` cannot be an input image (too large, a decompression bomb, not an image), or ``None``."""
+    from marble.images import check_image_file
+
     cap = limits().max_file_bytes
     if path.stat().st_size > cap:
         return f"is larger than {cap} bytes (MARBLE_MAX_FILE_BYTES): use a smaller image"
-    from PIL import Image, UnidentifiedImageError
-
     try:
-        with Image.open(path) as im:
-            im.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return f"is not an image Pillow can read ({type(exc).__name__}): use a PNG or JPEG"
+        check_image_file(path)
+    except MarbleError as exc:
+        return str(exc).removeprefix(f"image {path.name!r} ")  # "is not an image Pillow can read: ..."
     return None
 
 

@@ -55,6 +55,30 @@ def _ray_job(job_dict: dict[str, Any], out_dir: str, probe: str, transfer: str) 
 _WARM = [False]
 
 
+RAY_PROBE_TIMEOUT_S = 3.0
+
+
+def probe_address(address: str, *, timeout: float = RAY_PROBE_TIMEOUT_S) -> None:
+    """Check that something listens at a Ray address (``host:port`` or ``ray://host:port``).
+
+    Raises:
+        InputError: the address is malformed, or nothing answers within ``timeout`` seconds.
+    """
+    import socket
+
+    text = address.split("://", 1)[-1]
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not (0 < int(port) < 65536):
+        raise InputError(f"`--ray {address}` is not an address: use auto, HOST:PORT (e.g. 10.0.0.5:6379) "
+                         "or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise InputError(f"no Ray cluster answers at `--ray {address}` ({exc.strerror or exc}): start one with "
+                         "`ray start --head` there, or use `--ray auto` for a local one") from None
+
+
 def _resources(job: Job) -> dict[str, float]:
     preset = get_preset(job.preset)
     return {"num_cpus": float(preset.num_cpus), "num_gpus": float(preset.num_gpus)}
@@ -98,6 +122,7 @@ class RayRunner:
                     pass
             ray.init(**kwargs)
         else:
+            probe_address(self.address)  # seconds, not the minute Ray spends retrying a dead address
             try:
                 ray.init(address=self.address, **kwargs)
             except (ConnectionError, ValueError, RuntimeError) as exc:

@@ -39,6 +39,10 @@ def handle_errors(fn: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"file not found: {exc.filename}")
+        except ImportError as exc:  # a dependency that is missing or cannot load its system library
+            fail(import_error_message(exc))
+        except OSError as exc:  # a full disk, a read-only folder, a name the file system refuses
+            fail(os_error_message(exc))
         except KeyboardInterrupt:
             _interrupted()
         except Exception:
@@ -47,6 +51,34 @@ def handle_errors(fn: F) -> F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def import_error_message(exc: ImportError) -> str:
+    """One line for a library that failed to import, naming it and the fix."""
+    text = " ".join(str(exc).split())
+    if "libusb" in text:
+        return (f"open3d cannot load the system library libusb-1.0 ({text}): install it with "
+                "`sudo apt-get install libusb-1.0-0` (Debian/Ubuntu), then run the command again")
+    package = exc.name or "a dependency"
+    return (f"the Python package {package!r} is missing or broken ({text}): run scripts/setup.sh to install "
+            "Marble's dependencies into .venv")
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error, naming the file and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "free some disk space or choose another output folder; nothing was replaced"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "choose a folder you can write to"
+    elif exc.errno == errno.ENAMETOOLONG:
+        fix = "choose a shorter file name"
+    else:
+        fix = "check the path and try again"
+    return f"{reason}{where}: {fix}"
 
 
 def say_interrupted() -> None:
