@@ -168,6 +168,11 @@ def commit_staged(files: list[Path], folder: str | os.PathLike, *, last: Path | 
     Returns the final paths in the order of ``files``."""
     dest = Path(folder)
     order = [f for f in files if f != last] + ([last] if last is not None and last in files else [])
+    for f in order:  # refuse before replacing anything: a folder in the way would stop the set half-way
+        target = dest / f.name
+        if target.is_dir() and not target.is_symlink():
+            raise InputError(f"cannot write {str(target)!r}: a folder of that name is in the way; move it or "
+                             "choose another output name")
     for f in order:
         os.replace(f, dest / f.name)
     fsync_dir(dest)

@@ -154,8 +154,9 @@ class LayoutObject:
     @classmethod
     def from_dict(cls, d: dict) -> "LayoutObject":
         d = dict(d)
-        for k in ("position", "size", "color"):
-            d[k] = tuple(float(x) for x in d[k])
+        for k in ("position", "size", "color"):  # a hand-made blockout may leave the colour out
+            if k in d:
+                d[k] = tuple(float(x) for x in d[k])
         return cls(**d)
 
 

@@ -67,9 +67,14 @@ def _check(ext: str, data: bytes, folder: Path) -> None:
         assert str(exc).strip(), "errors must say what is wrong"
         assert "\n" not in str(exc).strip(), "errors must be one line"
         return
-    for layer in world.layers:  # accepted input must give valid splats
+    for layer in world.layers:  # accepted input must give valid splats, meshes and transforms
         if layer.gaussians is not None:
             layer.gaussians.validate()
+        if layer.mesh is not None:
+            assert np.isfinite(layer.mesh.vertices).all(), "accepted meshes must be finite"
+            faces = np.asarray(layer.mesh.faces)
+            assert not faces.size or (faces.min() >= 0 and faces.max() < len(layer.mesh.vertices))
+        assert torch.isfinite(layer.transform).all()
 
 
 def _mutations():
@@ -123,6 +128,62 @@ def test_fuzz_importer(ext, seeds, tmp_path):
         name = f"{ext.strip('.').replace('.', '_')}-{zlib.crc32(data):08x}{ext}"
         (CORPUS / name).write_bytes(data)
         raise AssertionError(f"{ext}: {type(exc).__name__}: {exc} (saved as tests/corpus/{name})") from exc
+
+
+_HOSTILE_VALUES = st.one_of(
+    st.integers(-(2**40), 2**40), st.sampled_from([0, -1, 1, 3, 4, 252, 253, 256, 2**31, 2**63, -(2**63)]),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=4), st.none(), st.just([1, 2]), st.booleans(),
+)
+_GLB_FIELDS = [("accessors", k) for k in ("bufferView", "byteOffset", "componentType", "count", "type", "normalized")] + \
+    [("bufferViews", k) for k in ("buffer", "byteOffset", "byteLength", "byteStride")] + \
+    [("nodes", k) for k in ("mesh", "matrix", "scale", "rotation", "translation", "children")] + \
+    [("meshes", "primitives"), ("scenes", "nodes")]
+
+
+def _set_field(items: list, field: str, which: float, value) -> None:
+    if items:
+        items[min(int(which * len(items)), len(items) - 1)][field] = value
+
+
+@pytest.mark.parametrize("kind", ["glb", "marble"])
+def test_fuzz_document_fields(kind, seeds, tmp_path):
+    """Structure-aware fuzzing: one field of the GLB's glTF document or of the bundle's world.json set
+    to a hostile value (negative, huge, NaN, wrong type) must load cleanly or fail in one line."""
+    import io
+    import json
+    import zipfile
+
+    from exporters.gltf import parse_glb
+    from tests.exporters.test_hostile_glb import pack_glb
+
+    if kind == "glb":
+        doc, binary = parse_glb("seed.glb", seeds[".glb"])
+    else:
+        with zipfile.ZipFile(io.BytesIO(seeds[".marble"])) as zf:
+            doc, tensors_blob = json.loads(zf.read("world.json")), zf.read("tensors.safetensors")
+
+    @FUZZ
+    @given(field=st.integers(0, 10_000), which=st.floats(0.0, 1.0), value=_HOSTILE_VALUES)
+    def run(field, which, value):
+        d = json.loads(json.dumps(doc))
+        if kind == "glb":
+            key, name = _GLB_FIELDS[field % len(_GLB_FIELDS)]
+            _set_field(d.get(key, []), name, which, value)
+            data, ext = pack_glb(json.dumps(d), binary), ".glb"
+        else:
+            targets = [(d, k) for k in ("version", "layers", "cameras", "layout", "extras", "environment")]
+            targets += [(layer, k) for layer in d["layers"] for k in ("name", "label", "visible", "meta", "mesh", "gaussians")]
+            targets += [(d["environment"]["lighting"], k) for k in d["environment"]["lighting"]]
+            obj, k = targets[field % len(targets)]
+            obj[k] = value
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as zf:
+                zf.writestr("world.json", json.dumps(d))
+                zf.writestr("tensors.safetensors", tensors_blob)
+            data, ext = buf.getvalue(), ".marble"
+        _check(ext, data, tmp_path)
+
+    run()
 
 
 @pytest.mark.parametrize("ext", EXTENSIONS)
