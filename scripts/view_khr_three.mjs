@@ -7,13 +7,15 @@ import * as THREE from 'three/webgpu';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { GLTFGaussianSplatLoaderExtension } from 'three/addons/loaders/GLTFGaussianSplatLoaderExtension.js';
 
-export async function render({ url, pose, fovY, width, height, near = 0.01, far = 1000, webgpu = false }) {
+export async function render({ url, pose, fovY, width, height, near = 0.01, far = 1000, webgpu = false,
+                               srgbOutput = false }) {
     const renderer = new THREE.WebGPURenderer({ antialias: false, forceWebGL: !webgpu, alpha: false });
     renderer.setPixelRatio(1);
     renderer.setSize(width, height, true);
     // The splats' colours are display-referred sRGB (colorSpace "srgb_rec709_display"): blend and show
-    // them as they are, with no linear-to-sRGB step at the output.
-    renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+    // them as they are, with no linear-to-sRGB step at the output (three's default, `srgbOutput`,
+    // encodes them a second time).
+    renderer.outputColorSpace = srgbOutput ? THREE.SRGBColorSpace : THREE.LinearSRGBColorSpace;
     renderer.setClearColor(0x000000, 1);
     document.body.appendChild(renderer.domElement);
     await renderer.init();
