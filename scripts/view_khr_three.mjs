@@ -8,7 +8,7 @@ import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { GLTFGaussianSplatLoaderExtension } from 'three/addons/loaders/GLTFGaussianSplatLoaderExtension.js';
 
 export async function render({ url, pose, fovY, width, height, near = 0.01, far = 1000, webgpu = false,
-                               srgbOutput = false }) {
+                               srgbOutput = false, frames = 3 }) {
     const renderer = new THREE.WebGPURenderer({ antialias: false, forceWebGL: !webgpu, alpha: false });
     renderer.setPixelRatio(1);
     renderer.setSize(width, height, true);
@@ -36,10 +36,11 @@ export async function render({ url, pose, fovY, width, height, near = 0.01, far 
     const m = new THREE.Matrix4().fromArray(pose);
     m.decompose(camera.position, camera.quaternion, camera.scale);
     camera.updateMatrixWorld(true);
-    // two frames: the first sorts (and uploads), the second draws with the sorted order
-    renderer.render(scene, camera);
-    renderer.render(scene, camera);
-    await new Promise((r) => requestAnimationFrame(() => r()));
+    // a few frames: the first ones upload and sort (on the GPU), the last draws in sorted order
+    for (let i = 0; i < frames; i++) {
+        renderer.render(scene, camera);
+        await new Promise((r) => requestAnimationFrame(() => r()));
+    }
     renderer.render(scene, camera);
     return { splats, meshes, backend: renderer.backend.isWebGPUBackend ? 'webgpu' : 'webgl2' };
 }
