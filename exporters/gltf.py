@@ -1,9 +1,17 @@
 """``.glb`` / ``.gltf``: meshes with PBR materials and, when asked, splats (KHR_gaussian_splatting).
 
-One node per layer, named after the layer, holding one mesh whose primitives are the layer's
-triangles (vertex colours as linear ``COLOR_0``, or a baked/base-colour texture) and its splats
-(a POINTS primitive, see ``khr_splats``). glTF is +Y up, metres: the world frame, no flip.
-The reader turns such files (ours, splat-transform's, other tools' meshes) back into a World.
+One node per layer, named after the layer (``extras.label``: its semantic label). Its mesh holds
+the layer's triangles (vertex colours as linear ``COLOR_0``, or a baked/base-colour texture).
+The layer's splats (a POINTS primitive, see ``khr_splats``) get a mesh of their own, because
+loaders such as three.js refuse meshes that mix splat and triangle primitives: on the layer node
+itself when the layer has no triangles, else on a child node ``<layer>_splats`` marked
+``extras.marble_part = "splats"``. glTF is +Y up, metres: the world frame, no flip (see
+``exporters.axes`` for how viewers orient it).
+
+The reader turns such files (ours, splat-transform's, other tools' meshes and splats) back into a
+World, one layer per node with a mesh, a marked splat child joining its parent's layer. ``SCALE``
+is read as linear, as the extension specifies, except in files by Marble writers that stored
+natural logs (``khr_splats.legacy_log_scale``).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from exporters.khr_splats import (
     add_splat_primitive,
     decode_splat_primitive,
     is_splat_primitive,
+    legacy_log_scale,
 )
 from exporters.scene import ExportOptions, ExportScene
 from marble.color import linear_to_srgb, srgb_to_linear
@@ -106,22 +115,40 @@ def mesh_primitive(b: GltfBuilder, mesh: trimesh.Trimesh, *, name: str, material
     return {"attributes": attrs, "indices": indices, "material": m_index, "mode": 4}
 
 
-def build_gltf(scene: ExportScene, options: ExportOptions, *, generator: str = "Marble") -> GltfBuilder:
-    """A glTF document with one node per layer (mesh triangles + KHR splat points)."""
+SPLATS_PART = "splats"  # extras.marble_part of a layer's splat child node
+
+
+def generator_name() -> str:
+    """``asset.generator`` of the files written here: ``"Marble <version>"`` (never the bare
+    ``"Marble"`` of the writers that stored log-space scales)."""
+    from marble import __version__
+
+    return f"Marble {__version__}"
+
+
+def build_gltf(scene: ExportScene, options: ExportOptions, *, generator: str | None = None) -> GltfBuilder:
+    """A glTF document with one node per layer: its triangles as one mesh, its KHR splats as another
+    (on the layer node when it has no triangles, else on a child node ``<layer>_splats``)."""
     from exporters.textures import maybe_bake
 
-    b = GltfBuilder(generator=generator)
+    b = GltfBuilder(generator=generator or generator_name())
     for layer in scene.layers:
-        prims = []
+        tri_mesh = splat_mesh = None
         if layer.mesh is not None and options.meshes:
             mesh = maybe_bake(layer.mesh, options, scene)
-            prims.append(mesh_primitive(b, mesh, name=layer.label or layer.name))
+            prim = mesh_primitive(b, mesh, name=layer.label or layer.name)
+            tri_mesh = b.add("meshes", {"name": layer.name, "primitives": [prim]})
         if layer.gaussians is not None and options.splats:
-            prims.append(add_splat_primitive(b, layer.gaussians, sh_degree=options.sh_degree))
-        if not prims:
+            prim = add_splat_primitive(b, layer.gaussians, sh_degree=options.sh_degree)
+            splat_mesh = b.add("meshes", {"name": f"{layer.name}_{SPLATS_PART}", "primitives": [prim]})
+        if tri_mesh is None and splat_mesh is None:
             continue
-        mesh_index = b.add("meshes", {"name": layer.name, "primitives": prims})
-        node = b.add("nodes", {"name": layer.name, "mesh": mesh_index, "extras": {"label": layer.label}})
+        node = b.add("nodes", {"name": layer.name, "mesh": tri_mesh if tri_mesh is not None else splat_mesh,
+                               "extras": {"label": layer.label}})
+        if tri_mesh is not None and splat_mesh is not None:
+            child = b.add("nodes", {"name": f"{layer.name}_{SPLATS_PART}", "mesh": splat_mesh,
+                                    "extras": {"label": layer.label, "marble_part": SPLATS_PART}})
+            b.doc["nodes"][node]["children"] = [child]
         b.doc["scenes"][0]["nodes"].append(node)
     return b
 
@@ -215,8 +242,22 @@ def _node_matrices(doc: dict, name: str) -> dict[int, np.ndarray]:
     return out
 
 
+def _layer_keys(doc: dict, indices) -> dict[int, int]:
+    """For each node index, the node whose layer it joins: its parent when it is a marked splat
+    child (``extras.marble_part == "splats"``), else itself."""
+    nodes = doc.get("nodes") or []
+    parent = {int(c): i for i, node in enumerate(nodes) for c in (node.get("children") or [])}
+    keys = {}
+    for ni in indices:
+        extras = nodes[ni].get("extras")
+        marked = isinstance(extras, dict) and extras.get("marble_part") == SPLATS_PART
+        keys[ni] = parent[ni] if marked and ni in parent else ni
+    return keys
+
+
 def decode_glb(path: str | Path, data: bytes):
-    """A World from a GLB: one layer per node with a mesh (its triangles and/or KHR splats)."""
+    """A World from a GLB: one layer per node with a mesh (its triangles and/or KHR splats); a
+    layer's marked splat child node joins its parent's layer."""
     from exporters.importers import layer_name_for
     from marble.gaussians import Gaussians
     from marble.world import Layer, Provenance, World
@@ -224,11 +265,13 @@ def decode_glb(path: str | Path, data: bytes):
     name = Path(path).name
     doc, binary = parse_glb(path, data)
     read = AccessorReader(name, doc, binary)
-    linear_scale = str((doc.get("asset") or {}).get("generator", "")).startswith("splat-transform")
+    log_scale = legacy_log_scale(doc)
     world = World(provenance=Provenance(inputs={"import": name}))
     total_splats = 0
     try:
         matrices = _node_matrices(doc, name)
+        keys = _layer_keys(doc, matrices)
+        parts: dict[int, tuple[list, list]] = {}
         for ni, T in sorted(matrices.items()):
             node = doc["nodes"][ni]
             if "mesh" not in node:
@@ -239,23 +282,27 @@ def decode_glb(path: str | Path, data: bytes):
                 if is_splat_primitive(prim):
                     total_splats += read.count((prim.get("attributes") or {}).get("POSITION"))
                     check_count(name, total_splats)  # before any splat is decoded
-                    splats.append(decode_splat_primitive(prim, read, name=name, linear_scale=linear_scale))
+                    splats.append(decode_splat_primitive(prim, read, name=name, log_scale=log_scale))
                 elif prim.get("mode", 4) == 4:
                     tris.append(_decode_triangles(prim, read, doc, binary, name))
-            if not splats and not tris:
-                continue
-            g = Gaussians.concat(splats) if splats else None
-            mesh = trimesh.util.concatenate(tris) if len(tris) > 1 else (tris[0] if tris else None)
             if not np.allclose(T, np.eye(4)):
-                try:
-                    if g is not None:
-                        g = g.transform(T).validate()  # a splat layer's node must be a similarity
+                try:  # a splat node must be a similarity
+                    splats = [g.transform(T).validate() for g in splats]
                 except InputError as exc:
                     raise FormatError(f"{name}: node {ni} cannot carry splats: {exc}") from exc
-                if mesh is not None:
+                for mesh in tris:
                     mesh.apply_transform(T)
                     if not np.isfinite(mesh.vertices).all():
                         raise FormatError(f"{name}: node {ni}'s transform moves mesh vertices out of range")
+            if splats or tris:
+                gs, ms = parts.setdefault(keys[ni], ([], []))
+                gs.extend(splats)
+                ms.extend(tris)
+        for key, (splats, tris) in parts.items():
+            node = doc["nodes"][key]
+            g = Gaussians.concat(splats) if splats else None
+            mesh = trimesh.util.concatenate(tris) if len(tris) > 1 else (tris[0] if tris else None)
+            mesh_doc = doc["meshes"][node["mesh"]] if "mesh" in node else {}
             base = node.get("name") or mesh_doc.get("name") or layer_name_for(path)
             label = (node.get("extras") or {}).get("label", base) if isinstance(node.get("extras"), dict) else base
             world.add_layer(Layer(world.unique_name(str(base)), label=str(label), gaussians=g, mesh=mesh))

@@ -1,11 +1,15 @@
 """Splats as a ``KHR_gaussian_splatting`` point primitive (glTF 2.0, Khronos).
 
-Attributes written (all float32 except ``COLOR_0``): ``POSITION``, ``COLOR_0`` (fallback RGBA,
-unsigned byte normalised), ``KHR_gaussian_splatting:ROTATION`` (xyzw),
-``KHR_gaussian_splatting:SCALE`` (log-space, as the extension text specifies),
-``KHR_gaussian_splatting:OPACITY`` (sigmoid, in [0, 1]),
+Attributes written (all float32 except ``COLOR_0``): ``POSITION``, ``COLOR_0`` (the point-cloud
+fallback: the diffuse colour decoded from sRGB to linear, as glTF defines ``COLOR_0``, and the
+opacity; unsigned byte normalised), ``KHR_gaussian_splatting:ROTATION`` (unit xyzw),
+``KHR_gaussian_splatting:SCALE`` (linear standard deviations in metres, never negative, as the
+extension text requires), ``KHR_gaussian_splatting:OPACITY`` (sigmoid, in [0, 1]),
 ``KHR_gaussian_splatting:SH_DEGREE_0_COEF_0`` and ``SH_DEGREE_l_COEF_n`` for higher bands.
-glTF is +Y up, metres, like the world frame, so nothing is flipped.
+glTF is +Y up, metres, like the world frame, so nothing is flipped (see ``exporters.axes``).
+
+Marble 0.1.0 and earlier wrote natural-log scales and ``asset.generator`` exactly ``"Marble"``;
+:func:`legacy_log_scale` recognises those files (and only those) so they still import.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import numpy as np
 
 from exporters.gltf_builder import GltfBuilder
 from exporters.scene import gaussians_from_numpy, limit_sh, to_numpy
+from marble.color import linear_to_srgb, srgb_to_linear
+from marble.errors import FormatError
 from marble.gaussians import SH_C0, Gaussians
 
 EXT = "KHR_gaussian_splatting"
@@ -21,6 +27,8 @@ PREFIX = EXT + ":"
 EXT_PROPS = {"kernel": "ellipse", "colorSpace": "srgb_rec709_display", "projection": "perspective",
              "sortingMethod": "cameraDistance"}
 _COEFS = {1: 3, 2: 5, 3: 7}
+LEGACY_GENERATOR = "Marble"  # what writers that stored log-space SCALE put in asset.generator
+MIN_SCALE = 1e-12  # a SCALE of 0 (allowed by the extension) is read as this, to keep log-scales finite
 
 
 def sh_attribute_names(degree: int) -> list[str]:
@@ -29,16 +37,20 @@ def sh_attribute_names(degree: int) -> list[str]:
 
 
 def add_splat_primitive(b: GltfBuilder, g: Gaussians, *, sh_degree: int | None = None) -> dict:
-    """Store ``g`` in ``b``'s buffer and return the POINTS primitive dict that references it."""
+    """Store ``g`` (``N`` splats) in ``b``'s buffer and return the POINTS primitive dict that references it.
+
+    ``SCALE`` is ``exp(log_scales)`` (``[N, 3]`` linear sigmas), ``COLOR_0`` the linear RGB of
+    ``sh0 * SH_C0 + 0.5`` (clamped to [0, 1]) with the opacity as alpha (``[N, 4]`` uint8).
+    """
     a = to_numpy(g)
     sig = 1.0 / (1.0 + np.exp(-a["opacity_logits"].astype(np.float64)))
-    rgb = np.clip(a["sh0"] * SH_C0 + 0.5, 0, 1)
+    rgb = srgb_to_linear(np.clip(a["sh0"].astype(np.float64) * SH_C0 + 0.5, 0, 1))
     color = np.concatenate([rgb, sig[:, None]], axis=1)
     attrs = {
         "POSITION": b.add_accessor(a["means"], min_max=True),
         "COLOR_0": b.add_accessor(np.round(color * 255).astype(np.uint8), normalized=True),
         PREFIX + "ROTATION": b.add_accessor(a["quats"][:, [1, 2, 3, 0]].astype(np.float32)),
-        PREFIX + "SCALE": b.add_accessor(a["log_scales"]),
+        PREFIX + "SCALE": b.add_accessor(np.exp(a["log_scales"].astype(np.float64)).astype(np.float32)),
         PREFIX + "OPACITY": b.add_accessor(sig.astype(np.float32)),
         PREFIX + "SH_DEGREE_0_COEF_0": b.add_accessor(a["sh0"]),
     }
@@ -58,16 +70,40 @@ def is_splat_primitive(prim: dict) -> bool:
     return ext is not None or (PREFIX + "ROTATION") in attrs
 
 
-def decode_splat_primitive(prim: dict, read, *, name: str, linear_scale: bool = False) -> Gaussians:
+def legacy_log_scale(doc: dict) -> bool:
+    """True when ``doc`` was written by Marble 0.1.0 or earlier, which stored ``SCALE`` as natural
+    logs: ``asset.generator`` is exactly ``"Marble"`` (newer versions write ``"Marble <version>"``)."""
+    asset = doc.get("asset") if isinstance(doc.get("asset"), dict) else {}
+    return asset.get("generator") == LEGACY_GENERATOR
+
+
+def linear_scales_to_log(scale: np.ndarray, *, name: str) -> np.ndarray:  # [N, 3] -> [N, 3]
+    """Natural-log scales from the extension's linear ``SCALE`` values.
+
+    Raises:
+        FormatError: a value is negative, NaN or infinite (one line naming the file and attribute).
+    """
+    bad = ~np.isfinite(scale)
+    if bad.any():
+        raise FormatError(f"{name}: {PREFIX}SCALE holds {int(bad.any(axis=1).sum())} non-finite value(s) "
+                          "(NaN or Inf); scales must be finite linear sizes")
+    neg = scale < 0
+    if neg.any():
+        raise FormatError(f"{name}: {PREFIX}SCALE holds {int(neg.any(axis=1).sum())} negative value(s) "
+                          f"(min {float(scale.min()):.4g}); the extension stores linear sizes, which must not be negative")
+    return np.log(np.maximum(scale.astype(np.float64), MIN_SCALE)).astype(np.float32)
+
+
+def decode_splat_primitive(prim: dict, read, *, name: str, log_scale: bool = False) -> Gaussians:
     """Splats from a primitive; ``read(accessor_index) -> float array [N, C]`` (normalised applied).
 
     Args:
-        linear_scale: the file stores ``SCALE`` as linear standard deviations (older writers).
+        log_scale: the file stores ``SCALE`` as natural logs (Marble 0.1.0 and earlier, see
+            :func:`legacy_log_scale`); otherwise it is linear, as the extension specifies.
     Raises:
-        FormatError: a required attribute is missing or counts differ.
+        FormatError: a required attribute is missing, counts differ, or SCALE values are negative or
+            non-finite.
     """
-    from marble.errors import FormatError
-
     attrs = prim.get("attributes") or {}
     for req in ("POSITION", PREFIX + "ROTATION", PREFIX + "SCALE"):
         if req not in attrs:
@@ -84,10 +120,8 @@ def decode_splat_primitive(prim: dict, read, *, name: str, linear_scale: bool = 
     xyzw = get(PREFIX + "ROTATION", 4)
     quats = xyzw[:, [3, 0, 1, 2]]
     scale = get(PREFIX + "SCALE", 3)
-    if linear_scale:
-        if (scale <= 0).any():
-            raise FormatError(f"{name}: linear SCALE values must be positive")
-        scale = np.log(scale)
+    if not log_scale:
+        scale = linear_scales_to_log(scale, name=name)
     if PREFIX + "OPACITY" in attrs:
         op = np.clip(get(PREFIX + "OPACITY", 1), 1e-6, 1 - 1e-6)
     elif "COLOR_0" in attrs:
@@ -98,8 +132,8 @@ def decode_splat_primitive(prim: dict, read, *, name: str, linear_scale: bool = 
     logits = np.log(op / (1 - op)).astype(np.float32)
     if PREFIX + "SH_DEGREE_0_COEF_0" in attrs:
         sh0 = get(PREFIX + "SH_DEGREE_0_COEF_0", 3)
-    elif "COLOR_0" in attrs:
-        c = read(attrs["COLOR_0"]).reshape(n, -1)[:, :3]
+    elif "COLOR_0" in attrs:  # COLOR_0 is linear (glTF); the splat colour is sRGB-encoded
+        c = linear_to_srgb(read(attrs["COLOR_0"]).reshape(n, -1)[:, :3])
         sh0 = ((c - 0.5) / SH_C0).astype(np.float32)
     else:
         sh0 = np.zeros((n, 3), np.float32)

@@ -107,7 +107,7 @@ for _exporter in (
     Exporter(".ply", "exporters.ply:write_ply", "3DGS PLY (INRIA layout; SuperSplat, gsplat, nerfstudio)"),
     Exporter(".compressed.ply", "exporters.compressed_ply:write_compressed_ply", "PlayCanvas/SuperSplat chunked compressed PLY"),
     Exporter(".splat", "exporters.splat:write_splat", "antimatter15 .splat (32 bytes per splat)"),
-    Exporter(".spz", "exporters.spz:write_spz", "Niantic SPZ (gzip, quantised; RUB)"),
+    Exporter(".spz", "exporters.spz:write_spz", "Niantic SPZ (v4 zstd, or v3 gzip; quantised; RUB)"),
     Exporter(".glb", "exporters.gltf:write_glb", "binary glTF: meshes + KHR_gaussian_splatting", "both"),
     Exporter(".gltf", "exporters.gltf:write_gltf", "JSON glTF with embedded buffer", "both"),
     *(Exporter(ext, "exporters.usd:write_usd", "OpenUSD stage: meshes + ParticleField3DGaussianSplat", "both")

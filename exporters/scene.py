@@ -42,6 +42,8 @@ class ExportOptions:
         panorama_size: height of an equirectangular ``.png`` (width is twice it).
         position_bits: fractional bits of SPZ positions (``None``: chosen from the splats' sizes and the
             world's extent, see :func:`exporters.spz.choose_fractional_bits`).
+        spz_version: SPZ container version, ``4`` (zstd planes; ``None`` means this default) or ``3``
+            (one gzip stream, for readers without version 4 such as Spark 2.2).
     """
 
     profile: str | None = None
@@ -57,6 +59,7 @@ class ExportOptions:
     seed: int = 0
     panorama_size: int = 512
     position_bits: int | None = None
+    spz_version: int | None = None
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> "ExportOptions":
@@ -80,6 +83,8 @@ class ExportOptions:
             raise InputError(f"`panorama_size` must be in 16..4096, got {opts.panorama_size!r}")
         if opts.position_bits is not None and not (0 <= int(opts.position_bits) <= 20):
             raise InputError(f"`position_bits` must be in 0..20, got {opts.position_bits!r}")
+        if opts.spz_version is not None and opts.spz_version not in (3, 4):
+            raise InputError(f"`spz_version` must be 3 or 4, got {opts.spz_version!r}")
         return opts
 
 

@@ -1,13 +1,16 @@
 """``.spz``: Niantic's compressed splat format, written from its published layout.
 
-A gzip stream holding a 16-byte header (``magic "NGSP"``, ``version``, ``numPoints``,
-``shDegree``, ``fractionalBits``, ``flags``, reserved) followed by attribute planes:
+Version 4 (the default, as in Niantic's reference library) stores each attribute plane as its own
+zstd frame behind a plain 32-byte header; version 3 (``spz_version=3``: what Spark 2.2 and other
+gzip-only readers need) holds the 16-byte header and the planes in one gzip stream. The containers,
+their extension records and the other versions read are in ``spz_container.py``. The planes:
 positions (24-bit signed fixed point, ``fractionalBits`` fractional bits), alphas
 (``uint8`` sigmoid), colours (DC coefficients as ``c * 0.15 * 255 + 127.5``), scales
 (``(log_scale + 10) * 16``), rotations (version 3: smallest-three, 2-bit index + 3 x 10 bits;
 version 2: ``xyz * 127.5 + 127.5`` with ``w >= 0``) and SH bands (``128 + 128 x``; 5 bits for
 degree 1, 4 bits above, coefficient-major with RGB inner). SPZ is RUB, the world frame, so
-coordinates are written as they are. Splats are stored in Morton (Z-curve) order, which makes
+coordinates are written as they are (files whose ``SPZ_ADOBE_coordinate_system`` record names
+another frame are turned into it on reading). Files with SH degree 4 are read keeping bands 0-3. Splats are stored in Morton (Z-curve) order, which makes
 neighbouring records alike and the gzip stream several times smaller.
 
 Every reader decodes what is written here; the writer only chooses values the layout can hold:
@@ -29,14 +32,25 @@ near 7x for that reason.
 from __future__ import annotations
 
 import itertools
-import struct
-import zlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from exporters.binary import check_count, read_input_bytes, require_bytes
+from exporters.binary import read_input_bytes
+from exporters.spz_container import (  # noqa: F401  (HEADER, MAGIC: the layout, for callers and tests)
+    FLAG_ANTIALIASED,
+    HEADER,
+    HEADER_V4,
+    MAGIC,
+    SpzHeader,
+    pack_gzip,
+    pack_v4,
+    sh_dim,
+    stored_frame,
+    unpack,
+)
 from exporters.scene import (
     ExportOptions,
     ExportScene,
@@ -44,20 +58,16 @@ from exporters.scene import (
     limit_sh,
     to_numpy,
 )
-from marble.errors import FormatError
 from marble.gaussians import Gaussians
 from marble.geometry import quat_multiply, rotmat_to_quat
 from marble.io import atomic_write
 
-MAGIC = 0x5053474E  # "NGSP" little-endian
-VERSION = 3
-HEADER = struct.Struct("<IIIBBBB")
+VERSION = 4  # written by default (Niantic's reference default); 3 is the gzip container
+WRITE_VERSIONS = (3, 4)
+GZIP_LEVEL = 6  # version 3: 2% smaller than 4 and well inside the 3 s budget for 1M splats; 9 takes 2.5x as long for <1% more
+ZSTD_LEVEL = 12  # version 4: the reference library's level
 COLOR_SCALE = 0.15
 SH1_BITS, SHREST_BITS = 5, 4
-FLAG_ANTIALIASED = 0x1
-# zlib memLevel 6: Huffman tables renewed every 4096 symbols follow the splats' locality (Morton order):
-# generated worlds 1% smaller than with the default 8, for 30% more gzip time (1M splats: 1.4 s, not 1.05 s).
-MEM_LEVEL = 6
 _SQRT1_2 = float(np.sqrt(0.5))
 
 
@@ -296,24 +306,44 @@ def _unpack_rotations_v3(raw: np.ndarray) -> np.ndarray:  # [N, 4] uint8 -> [N, 
 # ---------------------------------------------------------------------- encode / decode
 def encode_spz(
     g: Gaussians, *, sh_degree: int | None = None, fractional_bits: int | None = None, sort: bool = True,
-    level: int = 6, canonicalize: bool = True, tolerance: float = TOLERANCE,
+    level: int | None = None, canonicalize: bool = True, tolerance: float = TOLERANCE, version: int = VERSION,
 ) -> tuple[bytes, np.ndarray]:
-    """Compress ``g`` (world frame = RUB) to SPZ version 3.
+    """Compress ``g`` (``N`` splats, world frame = RUB) to SPZ.
 
     Args:
+        version: 4 (zstd planes, the default) or 3 (one gzip stream).
         fractional_bits: fixed-point precision of positions; ``None`` chooses it from the splats'
             sizes and the world's extent (:func:`choose_fractional_bits`).
         sort: store splats in Morton order (smaller files).
-        level: gzip level (6: 2% smaller than 4 and well inside the 3 s budget for 1M splats; 9 takes
-            2.5 times as long for under 1% more).
+        level: compression level; ``None``: ``ZSTD_LEVEL`` for version 4, ``GZIP_LEVEL`` for 3.
         canonicalize: store each splat's rotation as the equivalent one nearest the identity (see
             :func:`canonical_rotations`; smaller files, same covariances).
         tolerance: how far, as a fraction of its size (geometric-mean sigma), a splat's position and
             rotation may be rounded beyond the format's own precision (:func:`position_snap_bits`,
             :func:`rotation_drop_bits`); ``0`` keeps the full precision of the format.
     Returns:
-        ``(gzip bytes, order [N])``: ``order`` is the permutation applied (Morton order, or identity).
+        ``(file bytes, order [N])``: ``order`` is the permutation applied (Morton order, or identity).
+    Raises:
+        InputError: an unknown ``version``, or positions beyond the fixed-point range.
     """
+    if version not in WRITE_VERSIONS:
+        from marble.errors import InputError
+
+        raise InputError(f"`spz_version` must be 3 or 4, got {version!r}")
+    header, planes, order = spz_planes(g, sh_degree=sh_degree, fractional_bits=fractional_bits, sort=sort,
+                                       canonicalize=canonicalize, tolerance=tolerance)
+    header.version = version
+    if version == 4:
+        return pack_v4(header, planes, level=ZSTD_LEVEL if level is None else level), order
+    return pack_gzip(header, planes, level=GZIP_LEVEL if level is None else level), order
+
+
+def spz_planes(
+    g: Gaussians, *, sh_degree: int | None = None, fractional_bits: int | None = None, sort: bool = True,
+    canonicalize: bool = True, tolerance: float = TOLERANCE,
+) -> tuple[SpzHeader, list[bytes], np.ndarray]:
+    """The attribute planes of ``g`` (arguments as in :func:`encode_spz`), before any container:
+    ``(header, [positions, alphas, colours, scales, rotations(, SH)], order [N])``."""
     a = to_numpy(g)
     rest = limit_sh(g, sh_degree)
     n = g.num_splats
@@ -342,133 +372,44 @@ def encode_spz(
         quats, scales = canonical_rotations(quats, scales)
     rot = _pack_rotations_v3(quats[:, [1, 2, 3, 0]], rotation_drop_bits(scales, tolerance=tolerance))
     degree = 0 if rest is None else {3: 1, 8: 2, 15: 3}[rest.shape[1]]
-    parts = [
-        HEADER.pack(MAGIC, VERSION, n, degree, fractional_bits, 0, 0),
-        fixed.tobytes(), _to_u8(alpha * 255.0).tobytes(), colors.tobytes(), scales.tobytes(), rot.tobytes(),
-    ]
+    planes = [fixed.tobytes(), _to_u8(alpha * 255.0).tobytes(), colors.tobytes(), scales.tobytes(), rot.tobytes()]
     if rest is not None:
         r = rest[order]
         sh = np.empty(r.shape, np.uint8)
         sh[:, :3] = _quantize_sh(r[:, :3], SH1_BITS)
         if r.shape[1] > 3:
             sh[:, 3:] = _quantize_sh(r[:, 3:], SHREST_BITS)
-        parts.append(sh.tobytes())
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31, MEM_LEVEL)  # 31: gzip container
-    out = b"".join(comp.compress(p) for p in parts) + comp.flush()
-    return out, order
+        planes.append(sh.tobytes())
+    return SpzHeader(VERSION, n, degree, fractional_bits), planes, order
 
 
 def write_spz(scene: ExportScene, path: Path, options: ExportOptions) -> list[Path]:
-    """Write every splat of ``scene`` to ``.spz`` (atomically)."""
+    """Write every splat of ``scene`` to ``.spz`` (atomically; version ``options.spz_version``)."""
     if options.axes not in (None, "rub"):
         from marble.errors import InputError
 
         raise InputError("`axes` for .spz must be 'rub' (the format's fixed convention)")
-    data, _ = encode_spz(scene.require_splats(path), sh_degree=options.sh_degree, fractional_bits=options.position_bits)
+    version = VERSION if options.spz_version is None else options.spz_version
+    data, _ = encode_spz(scene.require_splats(path), sh_degree=options.sh_degree, fractional_bits=options.position_bits,
+                         version=version)
     with atomic_write(path, "wb") as fh:
         fh.write(data)
     return [Path(path)]
 
 
-def _sh_dim(degree: int) -> int:
-    return (degree + 1) ** 2 - 1
-
-
-def _check_header(path, magic: int, version: int, n: int, degree: int, versions) -> None:
-    name = Path(path).name
-    if magic != MAGIC:
-        raise FormatError(f"{name}: bad magic 0x{magic:08x} (expected NGSP)")
-    if version not in versions:
-        raise FormatError(f"{name}: SPZ version {version} is not supported (2, 3 or 4)")
-    if degree > 3:
-        raise FormatError(f"{name}: SH degree {degree} is invalid (0..3)")
-    check_count(path, n)
-
-
-def _plane_sizes(n: int, degree: int, rot_bytes: int) -> list[int]:
-    """Byte sizes of the positions, alphas, colours, scales, rotations (and SH) planes."""
-    sizes = [9 * n, n, 3 * n, 3 * n, rot_bytes * n]
-    if degree:
-        sizes.append(3 * _sh_dim(degree) * n)
-    return sizes
-
-
-def _read_gzip(path, data: bytes) -> tuple[int, int, int, int, bytes]:
-    """Versions 1-3: one gzip stream holding header and planes."""
-    name = Path(path).name
-    d = zlib.decompressobj(47)  # 47: gzip or zlib header, auto-detected
-    try:
-        head = d.decompress(data, HEADER.size)
-    except zlib.error as exc:
-        raise FormatError(f"{name}: not a gzip stream ({exc}); is this an .spz file?") from exc
-    require_bytes(path, len(head), HEADER.size, "SPZ header")
-    magic, version, n, degree, frac, _flags, _ = HEADER.unpack(head)
-    _check_header(path, magic, version, n, degree, (2, 3))
-    rot_bytes = 4 if version == 3 else 3
-    need = sum(_plane_sizes(n, degree, rot_bytes))
-    # A deflate stream expands at most ~1032x: refuse counts the input cannot possibly hold.
-    if need > 1100 * len(data) + 1024:
-        raise FormatError(f"{name}: header claims {n} splats but the file is only {len(data)} bytes")
-    try:
-        body = d.decompress(d.unconsumed_tail, need) if d.unconsumed_tail else d.decompress(b"", need)
-        while len(body) < need and d.unconsumed_tail:
-            body += d.decompress(d.unconsumed_tail, need - len(body))
-    except zlib.error as exc:
-        raise FormatError(f"{name}: corrupt gzip data ({exc})") from exc
-    require_bytes(path, len(body), need, f"{n} splats")
-    return n, degree, frac, rot_bytes, body
-
-
-V4_TOC_ENTRY = struct.Struct("<QQ")  # compressed size, uncompressed size
-
-
-def _read_v4(path, data: bytes) -> tuple[int, int, int, int, bytes]:
-    """Version 4: a plain 16-byte header (byte 15: number of planes), a u32 table offset, then one
-    ``(compressed, uncompressed)`` u64 pair per plane and the zstd-compressed planes in order."""
-    name = Path(path).name
-    require_bytes(path, len(data), HEADER.size + 4, "SPZ v4 header")
-    magic, version, n, degree, frac, flags, planes = HEADER.unpack(data[: HEADER.size])
-    _check_header(path, magic, version, n, degree, (4,))
-    if flags & ~0x1:
-        raise FormatError(f"{name}: SPZ v4 flags 0x{flags:02x} (extensions) are not supported")
-    sizes = _plane_sizes(n, degree, 4)
-    if planes != len(sizes):
-        raise FormatError(f"{name}: {planes} data planes, expected {len(sizes)} for SH degree {degree}")
-    toc = int.from_bytes(data[HEADER.size : HEADER.size + 4], "little")
-    require_bytes(path, len(data) - toc, V4_TOC_ENTRY.size * planes, "SPZ v4 plane table")
-    try:
-        import zstandard
-    except ImportError as exc:
-        raise FormatError(f"{name}: SPZ version 4 needs the `zstandard` package (pip install zstandard)") from exc
-    offset = toc + V4_TOC_ENTRY.size * planes
-    out = []
-    dctx = zstandard.ZstdDecompressor()
-    for i, expected in enumerate(sizes):
-        csize, usize = V4_TOC_ENTRY.unpack_from(data, toc + V4_TOC_ENTRY.size * i)
-        if usize != expected:
-            raise FormatError(f"{name}: plane {i} holds {usize} bytes but {n} splats need {expected}")
-        require_bytes(path, len(data) - offset, csize, f"plane {i}")
-        try:
-            plane = dctx.decompress(data[offset : offset + csize], max_output_size=expected)
-        except zstandard.ZstdError as exc:
-            raise FormatError(f"{name}: plane {i} is not valid zstd data ({exc})") from exc
-        require_bytes(path, len(plane), expected, f"plane {i}")
-        out.append(plane[:expected])
-        offset += csize
-    return n, degree, frac, 4, b"".join(out)
-
-
 def decode_spz(path: str | Path, data: bytes) -> Gaussians:
     """Splats (world frame) from SPZ bytes (versions 2, 3 and 4).
+
+    SH degree 4 is read keeping bands 0-3 (a ``RuntimeWarning`` says so); a coordinate-system
+    extension record naming a frame other than RUB is undone (``exporters.axes.change_frame``).
 
     Raises:
         FormatError: not gzip, bad magic/version, counts that do not match the data, NaN.
     """
-    if data[:4] == b"NGSP":  # version 4+: plain header, zstd-compressed planes
-        n, degree, frac, rot_bytes, body = _read_v4(path, data)
-    else:
-        n, degree, frac, rot_bytes, body = _read_gzip(path, data)
-    k = _sh_dim(degree)
+    header, body = unpack(path, data)
+    n, degree, frac = header.num_points, header.sh_degree, header.fractional_bits
+    rot_bytes = 4 if header.version >= 3 else 3
+    k = sh_dim(degree)
     buf = np.frombuffer(body, dtype=np.uint8)
     o = 0
     pos = buf[o : o + 9 * n].reshape(n, 3, 3).astype(np.int32)
@@ -492,9 +433,18 @@ def decode_spz(path: str | Path, data: bytes) -> Gaussians:
     rest = None
     if k:
         rest = (buf[o : o + 3 * k * n].reshape(n, k, 3).astype(np.float32) - 128.0) / 128.0
+        if degree > 3:
+            warnings.warn(f"{Path(path).name}: SH degree {degree} read as degree 3 (bands 0-3 kept; "
+                          "Marble renders up to degree 3)", RuntimeWarning, stacklevel=2)
+            rest = np.ascontiguousarray(rest[:, : sh_dim(3)])
     quats = xyzw[:, [3, 0, 1, 2]]
     norms = np.linalg.norm(quats, axis=1, keepdims=True)
     quats = quats / np.maximum(norms, 1e-12)
+    frame = stored_frame(path, header)
+    if frame != "rub":
+        from exporters.axes import change_frame, frame_to_world
+
+        means, quats, rest = change_frame(means, quats, rest, frame_to_world(frame))
     alpha = np.clip(alpha, 0.5 / 255, 1 - 0.5 / 255)
     return gaussians_from_numpy(means, quats, log_scales, np.log(alpha / (1 - alpha)), colors, rest)
 

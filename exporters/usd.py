@@ -5,7 +5,8 @@ is an ``Xform`` under ``/World`` named after the layer; its mesh is a ``Mesh`` b
 ``UsdPreviewSurface`` material (vertex colours through a ``displayColor`` primvar reader, or a
 baked PNG texture through ``UsdUVTexture``), and its splats a
 ``UsdVol.ParticleField3DGaussianSplat`` (positions, orientations, linear scales, opacities,
-SH coefficients). ``.usdz`` is packaged with ``UsdUtils.CreateNewUsdzPackage``, or with
+SH coefficients, and a per-particle linear ``displayColor``/``displayOpacity`` for viewers that draw
+it as points). ``.usdz`` is packaged with ``UsdUtils.CreateNewUsdzPackage``, or with
 ``CreateNewARKitUsdzPackage`` for the ``visionpro`` profile (meshes and PNG textures only).
 """
 
@@ -23,6 +24,7 @@ from exporters.registry import USD_EXTENSIONS
 from exporters.scene import ExportOptions, ExportScene, LayerData, limit_sh, to_numpy
 from marble.color import srgb_to_linear
 from marble.errors import InputError
+from marble.gaussians import SH_C0
 from marble.io import atomic_path
 
 EXTENSIONS = USD_EXTENSIONS
@@ -123,7 +125,7 @@ def _png(image) -> bytes:
 
 
 def _add_splats(stage, prim_path: str, layer: LayerData, options: ExportOptions):
-    from pxr import Gf, UsdVol, Vt
+    from pxr import Gf, UsdGeom, UsdVol, Vt
 
     g = layer.gaussians
     a = to_numpy(g)
@@ -132,7 +134,8 @@ def _add_splats(stage, prim_path: str, layer: LayerData, options: ExportOptions)
     # quatf is (real, imaginary): wxyz, like Marble
     p.CreateOrientationsAttr(Vt.QuatfArray([Gf.Quatf(float(q[0]), float(q[1]), float(q[2]), float(q[3])) for q in a["quats"]]))
     p.CreateScalesAttr(Vt.Vec3fArray.FromNumpy(np.exp(a["log_scales"]).astype(np.float32)))
-    p.CreateOpacitiesAttr(Vt.FloatArray.FromNumpy((1.0 / (1.0 + np.exp(-a["opacity_logits"]))).astype(np.float32)))
+    opacity = (1.0 / (1.0 + np.exp(-a["opacity_logits"].astype(np.float64)))).astype(np.float32)
+    p.CreateOpacitiesAttr(Vt.FloatArray.FromNumpy(opacity))
     rest = limit_sh(g, options.sh_degree)
     degree = 0 if rest is None else {3: 1, 8: 2, 15: 3}[rest.shape[1]]
     coeffs = a["sh0"][:, None, :] if rest is None else np.concatenate([a["sh0"][:, None, :], rest], axis=1)
@@ -143,8 +146,12 @@ def _add_splats(stage, prim_path: str, layer: LayerData, options: ExportOptions)
     lo = a["means"] - 3 * np.exp(a["log_scales"]).max(axis=1, keepdims=True)
     hi = a["means"] + 3 * np.exp(a["log_scales"]).max(axis=1, keepdims=True)
     p.CreateExtentAttr([Gf.Vec3f(*map(float, lo.min(axis=0))), Gf.Vec3f(*map(float, hi.max(axis=0)))])
-    rgb = np.clip(a["sh0"] * 0.28209479177387814 + 0.5, 0, 1)
-    p.CreateDisplayColorPrimvar().Set(Vt.Vec3fArray.FromNumpy(srgb_to_linear(rgb).astype(np.float32)))
+    # The point-cloud fallback: one linear colour and opacity per particle, "vertex" interpolation as for
+    # UsdGeomPoints (the ParticleField schema defines no interpolation of its own; usd-core's validators
+    # accept this, and a "constant" primvar must hold exactly one value).
+    rgb = np.clip(a["sh0"] * SH_C0 + 0.5, 0, 1)
+    p.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex).Set(Vt.Vec3fArray.FromNumpy(srgb_to_linear(rgb).astype(np.float32)))
+    p.CreateDisplayOpacityPrimvar(UsdGeom.Tokens.vertex).Set(Vt.FloatArray.FromNumpy(opacity))
 
 
 def build_stage(

@@ -2,7 +2,8 @@
 # Install Marble into a local virtual environment (.venv), adding only what is missing.
 #
 #   scripts/setup.sh            # the library, CLI and app
-#   scripts/setup.sh test       # ... plus the test tools (pytest, hypothesis, playwright, ray) and npm validators
+#   scripts/setup.sh test       # ... plus the test tools (pytest, hypothesis, playwright, ray) and the npm
+#                               # packages the tests drive (validators, splat-transform, three.js, Spark)
 #
 # PyTorch: if .venv has no torch yet, the CPU build torch==2.13.0 is installed (override with
 # MARBLE_TORCH="torch==X.Y.Z" or install your own CUDA build into .venv first). An installed torch is
@@ -55,7 +56,7 @@ fi
 
 if [ "$extras" = "test" ]; then
   if [ -f package.json ]; then
-    echo "[setup] installing npm validators (gltf-validator, splat-transform) into ./node_modules"
+    echo "[setup] installing npm test packages (gltf-validator, splat-transform, three, spark) into ./node_modules"
     if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
   fi
 fi

@@ -237,3 +237,28 @@ def test_textured_meshes_in_single_file_usd_use_vertex_colours(world, tmp_path):
 
     assert any(n.endswith(".png") for n in zipfile.ZipFile(usdz).namelist())  # the package keeps the texture
     assert _usd_errors(usdz) == []
+
+
+def test_usd_splat_display_colour_is_per_particle(world, tmp_path):
+    """``primvars:displayColor``/``displayOpacity`` on the ParticleField hold one linear value per
+    particle with ``vertex`` interpolation (a ``constant`` primvar holds exactly one value)."""
+    from pxr import Usd, UsdGeom
+
+    from marble.color import srgb_to_linear
+    from marble.gaussians import SH_C0
+
+    path = export(world, tmp_path / "splats.usda")[0]
+    assert _usd_errors(path) == []
+    stage = Usd.Stage.Open(str(path))
+    prim = next(p for p in stage.Traverse() if p.GetTypeName() == "ParticleField3DGaussianSplat")
+    n = len(prim.GetAttribute("positions").Get())
+    assert n == world.layer("splats").gaussians.num_splats
+    pv = UsdGeom.PrimvarsAPI(prim)
+    color, opacity = pv.GetPrimvar("displayColor"), pv.GetPrimvar("displayOpacity")
+    assert color.GetInterpolation() == opacity.GetInterpolation() == UsdGeom.Tokens.vertex
+    assert len(color.ComputeFlattened()) == len(opacity.ComputeFlattened()) == n
+    # the same splats in the same order: the colour of each is its DC term, decoded to linear
+    g = world.layer("splats").gaussians
+    expect = srgb_to_linear(np.clip(g.sh0.numpy() * SH_C0 + 0.5, 0, 1))
+    assert np.allclose(np.asarray(color.Get()), expect, atol=1e-6)
+    assert np.allclose(np.asarray(opacity.Get()), g.opacities.numpy(), atol=1e-6)

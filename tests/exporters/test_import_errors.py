@@ -22,7 +22,9 @@ from marble.world import Layer, World
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("good")
     w = sample_world(n_splats=300, sh_degree=1)
-    return {ext: export(w, d / f"w{ext}")[0] for ext in (".ply", ".compressed.ply", ".splat", ".spz", ".glb")}
+    out = {ext: export(w, d / f"w{ext}")[0] for ext in (".ply", ".compressed.ply", ".splat", ".spz", ".glb")}
+    out["v3.spz"] = export(w, d / "w3.spz", spz_version=3)[0]
+    return out
 
 
 def _one_line(exc: Exception, name: str) -> None:
@@ -100,7 +102,7 @@ def _write(tmp_path, name, data: bytes):
     return p
 
 
-@pytest.mark.parametrize("ext", [".ply", ".compressed.ply", ".splat", ".spz", ".glb"])
+@pytest.mark.parametrize("ext", [".ply", ".compressed.ply", ".splat", ".spz", "v3.spz", ".glb"])
 def test_truncated_files_are_refused(ext, files, tmp_path):
     data = files[ext].read_bytes()
     p = _write(tmp_path, f"cut{ext}", data[: len(data) * 2 // 3 + 1])
@@ -109,10 +111,10 @@ def test_truncated_files_are_refused(ext, files, tmp_path):
     _one_line(err.value, f"cut{ext}")
 
 
-@pytest.mark.parametrize("ext", [".ply", ".compressed.ply", ".spz", ".glb"])
+@pytest.mark.parametrize("ext", [".ply", ".compressed.ply", ".spz", "v3.spz", ".glb"])
 def test_bad_magic_is_refused(ext, files, tmp_path):
     data = bytearray(files[ext].read_bytes())
-    if ext == ".spz":
+    if ext == "v3.spz":  # the magic inside the gzip stream
         raw = bytearray(gzip.decompress(bytes(data)))
         raw[:4] = b"XXXX"
         data = gzip.compress(bytes(raw))
@@ -140,11 +142,15 @@ def test_counts_that_do_not_match_the_data(files, tmp_path):
     data = files[".ply"].read_bytes().replace(b"element vertex 300", b"element vertex 999999999")
     with pytest.raises(FormatError, match="over the limit"):
         import_file(_write(tmp_path, "huge.ply", data))
-    # SPZ header claiming millions of splats in a tiny stream
-    raw = bytearray(gzip.decompress(files[".spz"].read_bytes()))
+    # SPZ header claiming millions of splats in a tiny stream (v3) or planes too small for them (v4)
+    raw = bytearray(gzip.decompress(files["v3.spz"].read_bytes()))
     raw[8:12] = struct.pack("<I", 5_000_000)
     with pytest.raises(FormatError, match="claims 5000000 splats|truncated"):
         import_file(_write(tmp_path, "count.spz", gzip.compress(bytes(raw))))
+    v4 = bytearray(files[".spz"].read_bytes())
+    v4[8:12] = struct.pack("<I", 5_000_000)
+    with pytest.raises(FormatError, match="plane 0 holds 2700 bytes but 5000000 splats need 45000000"):
+        import_file(_write(tmp_path, "count4.spz", bytes(v4)))
     # compressed PLY whose chunk count disagrees with the splat count
     data = files[".compressed.ply"].read_bytes().replace(b"element chunk 2", b"element chunk 1")
     with pytest.raises(FormatError):

@@ -29,6 +29,8 @@ def export(
     sh_degree: Optional[int] = typer.Option(None, "--sh-degree", help="Highest SH degree written (0-3)."),
     no_prune: bool = typer.Option(False, "--no-prune", help="Fail instead of pruning/decimating to the profile budget."),
     no_collider: bool = typer.Option(False, "--no-collider", help="Do not write the profile's collider GLB."),
+    spz_version: Optional[int] = typer.Option(
+        None, "--spz-version", help="SPZ container: 4 (zstd, the default) or 3 (gzip; for Spark 2.2 and other v3 readers)."),
 ) -> None:
     """Export WORLD to OUT; prints the files written, one per line."""
     from marble.api import export as do_export
@@ -45,5 +47,7 @@ def export(
     )
     if no_collider:
         options["collider"] = False
+    if spz_version is not None:
+        options["spz_version"] = spz_version
     for f in do_export(w, out, **options):
         typer.echo(str(f))
