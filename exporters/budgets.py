@@ -36,6 +36,8 @@ class Profile:
             seconds per 100k triangles, so only where the target needs textures: ARKit USDZ).
         preferred_extension: the format the target reads best.
         usdz_arkit: USDZ must follow ARKit's rules (AR Quick Look).
+        spz_version: the SPZ container the target reads (``web``: 3, which Spark 2.2 and Babylon read;
+            ``None``: the default, 4).
     """
 
     name: str
@@ -47,6 +49,7 @@ class Profile:
     bake_textures: bool = False
     preferred_extension: str = ".glb"
     usdz_arkit: bool = False
+    spz_version: int | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -55,7 +58,7 @@ PROFILES: dict[str, Profile] = {
                       preferred_extension=".glb"),
     "visionpro": Profile("visionpro", max_splats=750_000, max_triangles=500_000, max_texture_size=2048,
                          bake_textures=True, preferred_extension=".usdz", usdz_arkit=True),
-    "web": Profile("web", max_splats=2_500_000, preferred_extension=".spz"),
+    "web": Profile("web", max_splats=2_500_000, preferred_extension=".spz", spz_version=3),
     "desktop": Profile("desktop", preferred_extension=".ply"),
 }
 

@@ -389,7 +389,12 @@ def write_spz(scene: ExportScene, path: Path, options: ExportOptions) -> list[Pa
         from marble.errors import InputError
 
         raise InputError("`axes` for .spz must be 'rub' (the format's fixed convention)")
-    version = VERSION if options.spz_version is None else options.spz_version
+    version = options.spz_version
+    if version is None and options.profile is not None:
+        from exporters.budgets import get_profile
+
+        version = get_profile(options.profile).spz_version  # the web profile: v3, what web viewers read
+    version = VERSION if version is None else version
     data, _ = encode_spz(scene.require_splats(path), sh_degree=options.sh_degree, fractional_bits=options.position_bits,
                          version=version)
     with atomic_write(path, "wb") as fh:

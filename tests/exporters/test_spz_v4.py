@@ -194,3 +194,19 @@ def test_v4_with_no_splats_and_no_streams():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert decode_spz("empty.spz", data).num_splats == 0
+
+
+def test_the_web_profile_writes_the_container_web_viewers_read(tmp_path):
+    """Spark 2.2 and Babylon read SPZ v2/v3 only: the `web` profile writes v3 unless asked otherwise."""
+    import gzip
+
+    from exporters import export
+    from exporters.samples import sample_world
+
+    w = sample_world(n_splats=200, seed=4)
+    web = export(w, tmp_path / "web.spz", profile="web")[0]
+    assert gzip.decompress(web.read_bytes())[:4] == b"NGSP"  # v3: one gzip stream
+    plain = export(w, tmp_path / "plain.spz")[0]
+    assert plain.read_bytes()[:4] == b"NGSP"  # v4: plain header
+    forced = export(w, tmp_path / "forced.spz", profile="web", spz_version=4)[0]
+    assert forced.read_bytes()[:4] == b"NGSP"
