@@ -1,4 +1,4 @@
-"""``marble info WORLD``: what a .marble bundle holds."""
+"""``marble info WORLD``: what a .marble bundle (or a splat/GLB file) holds."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from marble.frontends.cli.common import handle_errors
 
 @handle_errors
 def info(
-    world: Path = typer.Argument(..., help="A .marble bundle written by `marble generate`."),
+    world: Path = typer.Argument(..., help="A .marble bundle written by `marble generate`, or a .ply/.compressed.ply/"
+                                           ".splat/.spz/.glb file."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table."),
 ) -> None:
     """Show a world's layers (label, splats, triangles), size in metres and provenance."""
+    from marble.api import import_file
     from marble.world import World
 
-    w = World.load(world)
+    w = World.load(world) if world.name.lower().endswith(".marble") else import_file(world)
     stats = w.stats()
     rows = [
         {"name": layer.name, "label": layer.label, "splats": layer.num_splats, "triangles": layer.num_triangles,
