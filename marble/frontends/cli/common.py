@@ -39,10 +39,12 @@ def handle_errors(fn: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"file not found: {exc.filename}")
-        except ImportError as exc:  # a dependency that is missing or cannot load its system library
-            fail(import_error_message(exc))
-        except OSError as exc:  # a full disk, a read-only folder, a name the file system refuses
-            fail(os_error_message(exc))
+        except (ImportError, OSError) as exc:
+            if interrupted():  # Ctrl-C inside a library's import or a write surfaces as its own error
+                _interrupted()
+            if isinstance(exc, ImportError):  # a dependency that is missing or cannot load its system library
+                fail(import_error_message(exc))
+            fail(os_error_message(exc))  # a full disk, a read-only folder, a name the file system refuses
         except KeyboardInterrupt:
             _interrupted()
         except Exception:
