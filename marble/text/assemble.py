@@ -368,9 +368,14 @@ class Assembler:
 
     def _soft_object_ok(self, sp: Span) -> bool:
         """Soft object words ("light", "well", "fire") count only right after an article, a number or a colour."""
-        prev = next((p for p in reversed(self.spans) if p.end <= sp.start), None)
-        return (prev is not None and prev.end == sp.start
-                and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL}))
+        before = [p for p in self.spans if p.end <= sp.start][-3:]
+        for p in reversed(before):
+            kinds = p.kinds()
+            if kinds & {COUNT, DEFINITE, EACH, COLOR, MATERIAL}:
+                return True
+            if p.senses and not (kinds <= {ARCHETYPE, STYLE, MOOD} or p.soft_only()):
+                return False  # "stand next to": a verb after a noun
+        return False
 
     def _post_modifier(self, sp: Span) -> None:
         """"a table made of oak", "a sofa in blue": attach to the last object of the clause."""

@@ -62,7 +62,7 @@ COUNT_PHRASES = {
     "a fleet of": 4, "a pride of": 4, "a colony of": 10, "a troop of": 5, "a gaggle of": 6, "a parade of": 6,
     "a family of": 4, "a team of": 4, "a band of": 4, "a squad of": 5, "a pile of": 4, "a heap of": 4,
     "a stack of": 3, "an army of": 20, "a collection of": 5, "an array of": 6, "a field of": 12,
-    "a sea of": 20, "a cluster of": 4, "a bunch of": 5, "a few more": 3,
+    "a sea of": 20, "a few more": 3,
 }
 
 RELATION_PHRASES = {

@@ -19,6 +19,7 @@ and the editor.
 from __future__ import annotations
 
 from marble.layout import SceneSpec
+from marble.text.lexicon import is_candidate_word
 from marble.vocab import ARCHETYPES, LOOKS
 
 SCENE_GUESS_BELOW = 0.5
@@ -109,6 +110,16 @@ def build_report(spec: SceneSpec, tokens: list[str], spans, fates: dict, *, arch
                 rep["not_built"].append(entry)
         elif fate == "not_built":
             rep["not_built"].append({"words": words, "kind": "word", "why": detail or "not understood"})
+    used = {w for o in spec.objects for w in (o.source or "").split()}
+    for sp in spans:
+        if sp.start in fates or sp.text in used:
+            continue
+        soft_object = sp.senses and sp.soft_only() and any(s.kind == "object" for s in sp.senses)
+        unknown = not sp.senses and is_candidate_word(sp.text)
+        if soft_object or unknown:
+            rep["not_built"].append({"words": sp.text, "kind": "word",
+                                     "why": "read as a verb or an adjective here" if soft_object
+                                     else "not understood as a thing, place, style or mood"})
     score = float(spec.archetype_score)
     scene = {"words": ", ".join(dict.fromkeys(place_words)) if place_words else "(no place named)", "kind": "place",
              "as": spec.archetype, "similarity": round(score, 4)}

@@ -117,7 +117,7 @@ def resolve_unknown(spans: list[Span], embedder) -> list[Span]:
         if not sp.senses and (is_candidate_word(sp.text) or headish):
             nxt = spans[k + 1] if k + 1 < len(spans) else None
             # A word right before a known object noun modifies it ("sports car", "bunk bed").
-            if nxt is not None and nxt.has(OBJECT):
+            if nxt is not None and nxt.has(OBJECT, soft=True):
                 if cur:
                     runs.append(cur)
                 cur = []
@@ -191,7 +191,7 @@ def decide(pk, *, head: bool):
     ``kind`` is OBJECT (a category), FAMILY_KIND (a family's generic category, key = that category),
     "archetype", STYLE / MOOD, or OTHER (not built, ``why`` says why).
     """
-    obj, arch, fam, none = pk.get("object"), pk.get("archetype"), pk.get("family"), pk.get("none")
+    obj, arch, fam = pk.get("object"), pk.get("archetype"), pk.get("family")
     style, mood = pk.get("style"), pk.get("mood")
     s_obj, s_arch, s_none = pk.score("object"), pk.score("archetype"), pk.score("none")
     fam_score = pk.score("family_mix") if pk.get("family_mix") is not None else pk.score("family")

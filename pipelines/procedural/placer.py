@@ -38,6 +38,11 @@ def _jitter_color(c, rng: np.random.Generator) -> tuple[float, float, float]:
     return tuple(round(float(min(1.0, max(0.0, x * k * (1.0 + float(rng.uniform(-0.03, 0.03)))))), 4) for x in c)
 
 
+def _cat(o: LayoutObject) -> str:
+    """The category of a placed object (its label, unless an unknown noun was labelled with the user's word)."""
+    return (o.params or {}).get("category") or o.label
+
+
 def _slug(word: str) -> str:
     """A layer-name stem from the user's word ("pine tree" -> "pine_tree")."""
     import re
@@ -59,6 +64,9 @@ class Placer(SpecialPlacement):
         self.env = env
         self.look = look or world_look(spec)
         self.origins: dict[str, int] = {}  # layer name -> index of the spec object it was made for
+        from marble.vocab import ARCHETYPES
+
+        self._own = {c for c, _, _ in ARCHETYPES[spec.archetype].contents}  # what this place holds at full size
         self.names: set[str] = set()
         self.spec = spec
         self.rng = rng
@@ -137,7 +145,8 @@ class Placer(SpecialPlacement):
     def _box(size, pos, yaw, cat, name="", parent=None) -> Box:
         return Box(float(pos[0]), float(pos[2]), size[0] / 2, size[2] / 2, float(yaw), float(pos[1]),
                    float(pos[1]) + size[1], name=name, flat=cat in rules.FLAT, parent=parent,
-                   water=cat in rules.WATER, wet=cat in rules.WET or OBJECTS[cat].place == "water")
+                   water=cat in rules.WATER, wet=cat in rules.WET or OBJECTS[cat].place == "water",
+                   span=cat in rules.SPANNERS, open_water=cat in rules.OPEN_WATER)
 
     def _ok(self, box: Box, cat: str, *, zones: bool = True, bounds: bool = True, ignore: set[str] = frozenset(),
             margin: float = 0.03) -> bool:
@@ -153,7 +162,7 @@ class Placer(SpecialPlacement):
                     return False
                 if self.beach and not box.wet and any(z > shore_z(env) - 0.5 for _, z in box.corners()):
                     return False
-        if zones and not box.flat and not box.water and box.parent is None and box.y0 < 2.2:
+        if zones and not box.flat and not box.open_water and box.parent is None and box.y0 < 2.2:
             for x, z, r in self.circles:
                 if circle_overlaps(box, x, z, r):
                     return False
@@ -163,7 +172,8 @@ class Placer(SpecialPlacement):
         for other in self.boxes:
             if other.flat != box.flat or other.name in ignore:
                 continue
-            if (other.water and box.wet) or (box.water and other.wet) or (box.wet and other.wet and box.y0 > 0.5):
+            if (other.water and box.wet) or (box.water and other.wet) or (box.span and other.wet) or (
+                    other.span and box.wet):
                 continue
             if boxes_overlap(box, other, margin=margin if box.parent is None and other.parent is None else 0.0):
                 return False
@@ -263,9 +273,12 @@ class Placer(SpecialPlacement):
 
     def _fit_indoor(self, cat: str, size) -> tuple[float, float, float]:
         """Outdoor things asked for indoors (a house, a mountain) become models that fit the room."""
-        if not self.env.indoor or OBJECTS[cat].indoor is not False:
+        if not self.env.indoor:
             return tuple(size)
         W, H, D = self.env.room_size
+        if OBJECTS[cat].indoor is not False or cat in self._own:  # columns, machines, a garage's car: fit the height
+            k = min(1.0, 0.95 * H / size[1]) if OBJECTS[cat].support != "ceiling" else min(1.0, 0.4 * H / size[1])
+            return tuple(round(float(x) * k, 4) for x in size) if k < 1.0 else tuple(size)
         k = min(1.0, 0.3 * min(W, D) / max(size[0], size[2]), 0.85 * H / size[1])
         return tuple(round(float(x) * k, 4) for x in size)
 
@@ -440,7 +453,7 @@ class Placer(SpecialPlacement):
         if kind == "on":
             obj = self._place_on(it, size, target)
             if obj is None:  # that one is full: any other surface of the kind, then any table-like surface
-                kinds = [target.label] + [t for t in rules.TABLE_TARGETS if t != target.label]
+                kinds = [_cat(target)] + [t for t in rules.TABLE_TARGETS if t != _cat(target)]
                 if it.category == "computer":
                     kinds = [k for k in kinds if k in ("desk", "table", "counter")]
                 for other in (o for k in kinds for o in self.by_cat.get(k, []) if o is not target):
@@ -462,10 +475,10 @@ class Placer(SpecialPlacement):
         return obj
 
     def _tbox(self, t: LayoutObject) -> Box:
-        return self._box(t.size, t.position, t.yaw, t.label, t.name, t.parent)
+        return self._box(t.size, t.position, t.yaw, _cat(t), t.name, t.parent)
 
     def _place_on(self, it: Item, size, target: LayoutObject, tries: int = 40) -> LayoutObject | None:
-        frac, inset = rules.SURFACES.get(target.label, (1.0, 0.7))
+        frac, inset = rules.SURFACES.get(_cat(target), (1.0, 0.7))
         tb = self._tbox(target)
         top = target.position[1] + target.size[1] * frac
         ax, az = tb.hx * inset, tb.hz * inset
@@ -499,7 +512,7 @@ class Placer(SpecialPlacement):
         tb = self._tbox(target)
         flat = it.category in rules.FLAT
         if not flat:
-            frac = rules.SURFACES.get(target.label, (1.0, 0.7))[0]
+            frac = rules.SURFACES.get(_cat(target), (1.0, 0.7))[0]
             if size[1] > target.size[1] * frac * 0.8 or size[0] > target.size[0] * 0.8 or size[2] > target.size[2] * 0.8:
                 return None
         for attempt in range(20):
@@ -550,7 +563,7 @@ class Placer(SpecialPlacement):
             child = Box(0.0, 0.0, size[0] / 2, size[2] / 2, yaw, 0.0, size[1])
             dist = tb.support(ux, uz) + child.support(ux, uz) + gap
             x, z = target.position[0] + ux * dist, target.position[2] + uz * dist
-            if kind == "next_to" and yaw == target.yaw and self.env.indoor and target.label in rules.WALL_INDOOR:
+            if kind == "next_to" and yaw == target.yaw and self.env.indoor and _cat(target) in rules.WALL_INDOOR:
                 # beside something that backs onto a wall: flush with its back (nightstands at the bed's head)
                 lx = math.copysign(tb.hx + size[0] / 2 + gap, lu[0])
                 x, z = tb.to_world(lx, -(tb.hz - size[2] / 2))
@@ -563,7 +576,7 @@ class Placer(SpecialPlacement):
 
     def _pending_counts(self, cat: str, target: LayoutObject):
         """How many of ``cat`` go around ``target`` (the round-robin share)."""
-        n_targets = max(1, len(self.by_cat.get(target.label, [])))
+        n_targets = max(1, len(self.by_cat.get(_cat(target), [])))
         total = sum(1 for it in self._all_items if it.category == cat and it.relation is not None
-                    and it.relation.kind == "around" and it.relation.target == target.label)
+                    and it.relation.kind == "around" and it.relation.target == _cat(target))
         return range(max(1, math.ceil(total / n_targets)))

@@ -21,7 +21,7 @@ class SpecialPlacement:
 
     # ------------------------------------------------------------------ water, rows, floating
     def _waters(self) -> list[LayoutObject]:
-        return [o for o in self.objects if OBJECTS[o.params.get("category", o.label)].key in rules.WATER
+        return [o for o in self.objects if (o.params.get("category") or o.label) in rules.WATER
                 and o.label not in ("waterfall",)]
 
     def _span_candidate(self, it, size, attempt):
@@ -89,13 +89,13 @@ class SpecialPlacement:
     def _place_over(self, it: Item, size, target: LayoutObject) -> LayoutObject | None:
         """"a bridge over a river": across a water body at a crossing; otherwise above the target."""
         tb = self._tbox(target)
-        water = target.label in rules.WATER or target.params.get("category") in rules.WATER
+        water = (target.params.get("category") or target.label) in rules.WATER
         for attempt in range(30):
             if water and target.label != "sea":
                 # across the water's short side, centred on it; the bridge's length (z) spans the width (x)
                 span = target.size[0] + 3.0
                 size = size.copy()
-                size[2] = max(size[2], span)
+                size[2] = max(span, 6.0)
                 lz = self._u(-0.25, 0.25) * tb.hz if attempt else 0.0
                 x, z = tb.to_world(0.0, lz)
                 yaw = target.yaw + math.pi / 2

@@ -98,6 +98,8 @@ _from_data()
 
 # Water bodies, and what may stand in or over them.
 WATER = {"pond", "river", "lake", "sea", "waterfall"}
+SPANNERS = {"bridge", "footbridge", "pier"}
+OPEN_WATER = {"river", "sea"}
 WET = {"bridge", "footbridge", "pier", "boat", "ship", "sailboat", "motorboat", "gondola", "submarine", "duck", "swan",
        "fish", "shark", "whale", "dolphin", "jellyfish", "seaweed", "tall_grass", "willow_tree"}
 # Surfaces for the new categories (top height fraction, usable inset).
@@ -121,8 +123,6 @@ IMPLICIT.update({
     "knight": [("near", "castle", None), ("near", "throne", None)],
     "footbridge": [("over", "river", None)],
     "bridge": [("over", "river", None)],
-    "duck": [("near", "lake", None), ("near", "pond", None), ("near", "river", None)],
-    "swan": [("near", "lake", None), ("near", "pond", None)],
     "pier": [("over", "sea", None), ("over", "lake", None)],
     "gate": [("next_to", "castle_wall", None)],
     "chair": IMPLICIT["chair"] + [("around", "dining_set", None), ("in_front_of", "school_desk", None)],

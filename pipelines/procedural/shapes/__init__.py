@@ -19,7 +19,7 @@ from pipelines.procedural.builder import MeshBuilder
 
 # Register the generators, in this order (a later module's generator replaces an earlier one's for the same key).
 from pipelines.procedural.shapes import furniture, props, structures, vegetation  # noqa: F401,I001
-from pipelines.procedural.shapes import architecture, creatures, things, transport  # noqa: F401,I001
+from pipelines.procedural.shapes import architecture, creatures, fixtures, things, transport  # noqa: F401,I001
 from pipelines.procedural.shapes.registry import FAMILY_SHAPES, SHAPES, generic_box
 from pipelines.procedural.styles import grade_color
 from pipelines.procedural.types import Part

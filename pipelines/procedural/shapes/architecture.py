@@ -197,7 +197,9 @@ def building_family(b: MeshBuilder, obj, rng, P: dict) -> None:
     roof_p = b.part("roof", "wood" if roof not in ("glass", "dome", "flat") else "metal",
                     ROOF_COLORS[obj.variant % len(ROOF_COLORS)] if roof != "barn" else (0.3, 0.3, 0.32))
     if roof == "pyramid":
-        b.frustum(walls, max(w, d) * 0.5 * math.sqrt(2), 0.0, h, (0, 0, 0), sections=4, R=rot_y(math.pi / 4))
+        b.box(b.part("base", obj.material, _shade(obj.color, 0.9)), (w, h * 0.03, d), (0, h * 0.015, 0))
+        b.frustum(walls, max(w, d) * 0.5 * math.sqrt(2), 0.0, h * 0.97, (0, h * 0.03, 0), sections=4, R=rot_y(math.pi / 4))
+        b.box(b.part("entrance", "stone", (0.2, 0.18, 0.15)), (w * 0.06, h * 0.08, 0.2), (0, h * 0.07, d * 0.45))
         return
     if roof == "dome" and P.get("roof") == "dome" and obj.material == "snow":  # igloo
         b.ellipsoid(walls, (w / 2, h, d / 2), (0, 0, 0))
@@ -512,7 +514,7 @@ def column(b: MeshBuilder, obj, rng, P: dict) -> None:
         b.cylinder(mat, w * 0.2, h * 0.92, (0, 0, 0), sections=8)
         b.box(b.part("top", obj.material, _shade(obj.color, 0.8)), (w, h * 0.08, d * 0.3), (0, h * 0.96, 0))
         return
-    broken = P.get("variant") == "ruined" or obj.variant % 5 == 4 and P.get("kind") == "classical" and False
+    broken = P.get("variant") == "ruined"
     trim = b.part("base_capital", obj.material, _shade(obj.color, 0.95))
     b.box(trim, (w, h * 0.05, d), (0, h * 0.025, 0))
     shaft_h = h * (0.88 if not broken else float(rng.uniform(0.4, 0.7)))

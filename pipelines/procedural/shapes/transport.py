@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
-from pipelines.procedural.builder import MeshBuilder, rot_x, rot_z
+from pipelines.procedural.builder import MeshBuilder, rot_x, rot_y, rot_z
 from pipelines.procedural.shapes.registry import register_family
 
 RUBBER = (0.06, 0.06, 0.07)
@@ -219,11 +218,10 @@ def aircraft(b: MeshBuilder, obj, rng, P: dict) -> None:
     if kind == "rocket":
         b.cylinder(body, w * 0.22, h * 0.72, (0, h * 0.08, 0))
         b.frustum(b.part("nose", "metal", (0.8, 0.15, 0.1)), w * 0.22, 0.0, h * 0.2, (0, h * 0.8, 0))
+        fins = b.part("fins", "metal", (0.8, 0.15, 0.1))
         for k in range(4):
             a = k * math.pi / 2
-            b.hull(b.part("fins", "metal", (0.8, 0.15, 0.1)),
-                   [[math.cos(a) * w * 0.2, h * 0.3, math.sin(a) * w * 0.2], [math.cos(a) * w * 0.5, 0.0, math.sin(a) * d * 0.5],
-                    [math.cos(a) * w * 0.2, h * 0.08, math.sin(a) * w * 0.2], [math.cos(a) * w * 0.5, 0.02, math.sin(a) * d * 0.5 + 0.05]])
+            b.box(fins, (w * 0.3, h * 0.2, 0.05), (math.cos(a) * w * 0.35, h * 0.12, math.sin(a) * d * 0.35), R=rot_y(-a))
         b.frustum(b.part("engine", "metal", (0.2, 0.2, 0.22)), w * 0.12, w * 0.18, h * 0.08, (0, 0, 0))
         return
     if kind == "spaceship":
