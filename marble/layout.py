@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor
 
-RELATION_KINDS = ("on", "next_to", "in_front_of", "behind", "around", "under", "against_wall", "near")
+RELATION_KINDS = ("on", "next_to", "in_front_of", "behind", "around", "under", "against_wall", "near", "over")
 
 
 @dataclass
@@ -37,6 +37,9 @@ class ObjectSpec:
     relation: Relation | None = None
     source: str = ""  # the words of the prompt this came from
     score: float = 1.0  # match confidence (1.0 for an exact word)
+    word: str = ""  # the user's own noun ("lighthouse", "couch"): layers made for it carry it in their name
+    label: str | None = None  # layer label when built from a family for an unknown noun (the user's word)
+    family: str = ""  # the shape family of the category ("tower", "quadruped")
 
 
 @dataclass
@@ -51,6 +54,9 @@ class SceneSpec:
     weather: str = "clear"  # clear | fog | snow | rain | overcast
     style: list[str] = field(default_factory=list)
     archetype_score: float = 1.0
+    mood: list[str] = field(default_factory=list)  # keys of marble.vocab.LOOKS of kind "mood"
+    season: str | None = None  # spring | summer | autumn | winter
+    report: dict = field(default_factory=dict)  # what was built, approximated and not built (see describe_report)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +73,17 @@ class SceneSpec:
             objs.append(ObjectSpec(**o))
         rest = {k: v for k, v in d.items() if k != "objects"}
         return cls(objects=objs, **rest)
+
+    def digest(self) -> str:
+        """sha256 of what the spec asks for (not its prompt text or report): seeds the layout, so
+        prompts that mean different things give different worlds and rephrasings the same one."""
+        import hashlib
+
+        d = self.to_dict()
+        d.pop("prompt", None)
+        report = d.pop("report", {}) or {}
+        d["unbuilt"] = sorted(e.get("words", "") for e in report.get("not_built", []))
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
     def to_json(self, indent: int = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)

@@ -145,6 +145,7 @@ class Provenance:
     versions: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # stage -> seconds (this run; not saved in the bundle)
     metrics: dict = field(default_factory=dict)  # e.g. {"fusion_psnr_db": 29.1}
+    report: dict = field(default_factory=dict)  # what the prompt asked for: built / approximated / not built
 
     @classmethod
     def collect_versions(cls) -> dict:

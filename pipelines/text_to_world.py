@@ -177,6 +177,7 @@ class TextToWorldPipeline:
                 "fusion": "voxel-merge",
             },
             versions=Provenance.collect_versions(),
+            report=prompt_report(layout),
         )
         world = assemble_world(
             fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
@@ -203,6 +204,12 @@ class TextToWorldPipeline:
         world.provenance.timings = {k: round(v, 4) for k, v in timings.items()}
         world.provenance.metrics = _jsonable(metrics)
         return TextToWorldOutput(world=world, spec=spec, layout=layout, views=views, timings=timings, metrics=metrics)
+
+
+def prompt_report(layout: Layout) -> dict:
+    """The layout's account of its prompt (built / approximated / not built, see ``marble.text.report``)."""
+    spec = layout.spec
+    return dict(spec.report) if spec is not None and spec.report else {}
 
 
 def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:

@@ -182,6 +182,7 @@ def _write_all(world: World, out: Path, *, formats, previews, video, profile, pr
                    "labels": sorted({layer.label for layer in world.layers})},
         "timings": {"generate": prov.timings, "write": {k: round(v, 4) for k, v in timings.items()}},
         "metrics": prov.metrics,
+        "report": prov.report or {},
         "profile": profile,
         "exports": export_info,
         "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from marble.layout import ObjectSpec, Relation
 from marble.text.lexicon import (
+    ABSTRACT,
     ARCHETYPE,
     BOUNDARY,
     COLOR,
@@ -17,10 +18,12 @@ from marble.text.lexicon import (
     MADE_OF,
     MATERIAL,
     MAX_COUNT,
+    MOOD,
     NEGATION,
     OBJECT,
     OTHER,
     OUTDOOR_HINT,
+    PART,
     PLURAL,
     PRONOUN,
     RELATION,
@@ -81,6 +84,10 @@ class Assembler:
         self.times: list[str] = []
         self.weathers: list[str] = []
         self.styles: list[str] = []
+        self.moods: list[str] = []
+        # What became of each span, by its first token: ("object", index), ("place", key), ("style", key),
+        # ("mood", key), ("time", key), ("weather", key), ("not_built", why), ("part", of what), ("word", "").
+        self.fates: dict[int, tuple[str, object]] = {}
         self.indoor_hints = 0
         self.outdoor_hints = 0
         self.made_of = False
@@ -90,7 +97,7 @@ class Assembler:
         """The next span that is not a modifier (colour, material, count, article, unknown adjective)."""
         for sp in self.spans[i + 1:]:
             kinds = sp.kinds()
-            if not sp.senses or (not kinds) or kinds <= {COLOR, MATERIAL, STYLE, DEFINITE, COUNT, EACH}:
+            if not sp.senses or (not kinds) or kinds <= {COLOR, MATERIAL, STYLE, MOOD, DEFINITE, COUNT, EACH}:
                 continue
             return sp
         return None
@@ -138,6 +145,7 @@ class Assembler:
         reference = (p.definite or p.each or (count is None and not implicit_plural)
                      or (is_target and not p.explicit_count))
         idx = self._merge_or_new(sense.key, count, color, material, sp, reference=reference)
+        self.fates[sp.start] = ("object", idx)
         if implicit_plural and self.meta[idx].explicit_count is False:
             self.meta[idx].implicit = True
         if self.rel is not None:
@@ -166,16 +174,22 @@ class Assembler:
 
     def _negated(self, sp: Span, key: str) -> int | None:
         """"no cars", "without rocks": a count of 0 tells the layout to leave the archetype's ones out."""
-        if any(o.category == key for o in self.objects):
-            return None
-        self.objects.append(ObjectSpec(category=key, count=0, source=self._source(sp), score=round(sp.score, 4)))
+        label = fallback_label(sp, key)
+        for k, o in enumerate(self.objects):
+            if o.category == key and o.label == label:
+                self.fates[sp.start] = ("object", k)
+                return None
+        self.objects.append(ObjectSpec(category=key, count=0, source=self._source(sp), score=round(sp.score, 4),
+                                       word=singular(sp.text), label=label, family=OBJECTS[key].family))
         self.meta.append(_Meta(explicit_count=True))
+        self.fates[sp.start] = ("object", len(self.objects) - 1)
         return len(self.objects) - 1
 
     def _merge_or_new(self, key: str, count: int | None, color: str | None, material: str | None, sp: Span, *,
                       reference: bool) -> int:
         p = self.pending
-        existing = [k for k, o in enumerate(self.objects) if o.category == key and o.count != 0]
+        label = fallback_label(sp, key)
+        existing = [k for k, o in enumerate(self.objects) if o.category == key and o.count != 0 and o.label == label]
         if existing:
             k = existing[-1]
             o, m = self.objects[k], self.meta[k]
@@ -200,7 +214,8 @@ class Assembler:
                 o.score = round(min(o.score, sp.score), 4)
                 return k
         spec = ObjectSpec(category=key, count=count, color=None if color is None else COLORS[color],
-                          color_name=color, material=material, source=self._source(sp), score=round(sp.score, 4))
+                          color_name=color, material=material, source=self._source(sp), score=round(sp.score, 4),
+                          word=singular(sp.text), label=label, family=sp.family or OBJECTS[key].family)
         self.objects.append(spec)
         self.meta.append(_Meta(explicit_count=p.explicit_count))
         return len(self.objects) - 1
@@ -211,6 +226,8 @@ class Assembler:
         weak = compound or sp.text in WEAK_PLACES or (nxt is not None and nxt.has(ARCHETYPE))  # "city park"
         # (key, rank: weak mentions give way to others, confidence: halved for "a kitchen table")
         self.archetypes.append((key, 0.5 if weak else 1.0, sp.score * (0.5 if compound else 1.0), sp.start))
+        if not compound:
+            self.fates[sp.start] = ("place", key)
         self.rel = None
         self.inverted_kind = None
         if not compound:
@@ -228,7 +245,13 @@ class Assembler:
                 continue  # unknown words (adjectives) keep the pending modifiers
             if BOUNDARY in kinds:
                 self._boundary(sp)
-            elif OTHER in kinds:
+            elif OTHER in kinds or (kinds <= {ABSTRACT, PART} and not self._soft_part_object(sp)):
+                if OTHER in kinds:
+                    self.fates[sp.start] = ("not_built", sp.why)
+                elif PART in kinds:
+                    self.fates[sp.start] = ("part", sp.sense(PART).key)
+                else:
+                    self.fates[sp.start] = ("not_built", "not a thing that can be built (a feeling or an idea)")
                 self._reset()
                 self.rel = self.inverted_kind = None
                 self.group, self.group_is_target = [], False
@@ -253,12 +276,18 @@ class Assembler:
                 for s in sp.senses:
                     if s.kind == TIME and not s.soft:
                         self.times.append(s.key)
+                        self.fates.setdefault(sp.start, ("time", s.key))
                     elif s.kind == WEATHER_KIND and not s.soft:
                         self.weathers.append(s.key)
+                        self.fates.setdefault(sp.start, ("weather", s.key))
+                    elif s.kind in (STYLE, MOOD) and not s.soft:  # "stormy": rain and a stormy mood
+                        self._look(sp, s)
                 if TIME in kinds:
                     self.rel = self.inverted_kind = None  # "at sunset" is not a place
-            elif STYLE in kinds and not (kinds & {OBJECT, ARCHETYPE}):
-                self.styles.append(sp.sense(STYLE).key)
+            elif kinds & {STYLE, MOOD} and not (kinds & {OBJECT, ARCHETYPE}):
+                for s in sp.senses:
+                    if s.kind in (STYLE, MOOD) and not s.soft:
+                        self._look(sp, s)
             elif RELATION in kinds:
                 self._relation(i)
             elif PRONOUN in kinds:
@@ -270,6 +299,14 @@ class Assembler:
             else:
                 self._content(i, sp, made_of)
         self._reset()
+
+    def _look(self, sp: Span, sense) -> None:
+        (self.styles if sense.kind == STYLE else self.moods).append(sense.key)
+        self.fates[sp.start] = (sense.kind, sense.key)
+
+    def _soft_part_object(self, sp: Span) -> bool:
+        """"a light": a part word ("light" = the lighting) that is an object right after an article."""
+        return sp.sense(OBJECT, soft=True) is not None and self._soft_object_ok(sp)
 
     def _boundary(self, sp: Span) -> None:
         self._reset()
@@ -311,8 +348,15 @@ class Assembler:
                 self.add_object(sp, soft)  # "a light", "the fire", "a well"
             return
         if obj is not None and arch is not None:
-            # "island": a kitchen island after indoor words, else the beach
+            # "island": a kitchen island after indoor words, else the beach; "a bridge over a river": the
+            # river is the bridge's target (and a hint of the place); "a cafe on a city street": a shop.
+            other_place = any(a[0] != arch.key for a in self.archetypes) or any(
+                p.has(ARCHETYPE) and not p.has(OBJECT) for p in self.spans[i + 1:])
             if self.indoor_hints > 0 or any(ARCHETYPES[a[0]].indoor for a in self.archetypes):
+                arch = None
+            elif self.rel is not None or other_place:
+                if not other_place:
+                    self.archetypes.append((arch.key, 0.5, sp.score * 0.5, sp.start))
                 arch = None
             else:
                 obj = None
@@ -324,9 +368,14 @@ class Assembler:
 
     def _soft_object_ok(self, sp: Span) -> bool:
         """Soft object words ("light", "well", "fire") count only right after an article, a number or a colour."""
-        prev = next((p for p in reversed(self.spans) if p.end <= sp.start), None)
-        return (prev is not None and prev.end == sp.start
-                and bool(prev.kinds() & {COUNT, DEFINITE, EACH, COLOR, MATERIAL}))
+        before = [p for p in self.spans if p.end <= sp.start][-3:]
+        for p in reversed(before):
+            kinds = p.kinds()
+            if kinds & {COUNT, DEFINITE, EACH, COLOR, MATERIAL}:
+                return True
+            if p.senses and not (kinds <= {ARCHETYPE, STYLE, MOOD} or p.soft_only()):
+                return False  # "stand next to": a verb after a noun
+        return False
 
     def _post_modifier(self, sp: Span) -> None:
         """"a table made of oak", "a sofa in blue": attach to the last object of the clause."""
@@ -386,3 +435,27 @@ class Assembler:
                 self._relate(subjects, kind, k)
                 break
         self.rel = None
+
+
+def singular(text: str) -> str:
+    """The singular of a noun phrase's last word, for names ("pine trees" -> "pine tree")."""
+    head, _, last = text.rpartition(" ")
+    irregular = {"people": "person", "children": "child", "men": "man", "women": "woman", "mice": "mouse",
+                 "geese": "goose", "cacti": "cactus", "shelves": "shelf", "leaves": "leaf", "wolves": "wolf",
+                 "knives": "knife", "teeth": "tooth", "feet": "foot", "oxen": "ox"}
+    if last in irregular:
+        last = irregular[last]
+    elif last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("ches", "shes", "sses", "xes", "zes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3:
+        last = last[:-1]
+    return f"{head} {last}" if head else last
+
+
+def fallback_label(sp: Span, key: str) -> str | None:
+    """The layer label for an unknown noun built as its family's generic shape: the user's own word."""
+    if sp.fallback:
+        return singular(sp.text)
+    return None

@@ -23,20 +23,18 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from marble.errors import ModelUnavailableError
-from marble.vocab import ARCHETYPES, OBJECTS
+from marble.vocab import ARCHETYPES, FAMILIES, LOOKS, OBJECTS, VOCAB_DIGEST
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 NOUN_TEMPLATE = "a {}"  # single words embed better as a noun phrase than bare
-# "Other" anchors: a word closest to one of these names something Marble does not build.
+# "None" anchors: a word closest to one of these is not a thing (a feeling, an idea, a sound): never built.
 NULL_ANCHORS = (
-    "a person", "people", "a man", "a woman", "a child", "an animal", "a dog", "a cat", "a bird", "a horse",
-    "a fish", "an insect", "food", "a fruit", "a meal", "a drink", "an idea", "a feeling", "a story", "a song",
-    "a sound", "a colour", "a shape", "a window", "a door", "a roof", "a wall", "a floor", "stairs",
-    "clothes", "a hat", "a toy", "a game", "a word", "a number", "the sky", "the sun", "a cloud", "a lighthouse",
-    "a castle", "a church", "a bridge", "a bathroom", "a garage", "a reflection", "coffee", "bread", "a crown",
-    "a tool", "a jewel", "a weapon", "a machine",
+    "an idea", "a feeling", "an emotion", "happiness", "sadness", "love", "fear", "a story", "a song", "music",
+    "a sound", "a smell", "a colour", "a shape", "a word", "a number", "a name", "a concept", "a memory",
+    "a dream", "freedom", "peace", "time", "a moment", "an event", "a plan", "a question", "a theory",
+    "nonsense", "a typo", "gibberish", "random letters", "a quality", "a mood", "an opinion",
 )
 
 
@@ -177,16 +175,27 @@ class VocabIndex:
 
 def _entry_texts() -> tuple[list[str], list[str], list[str]]:
     kinds, keys, texts = [], [], []
+
+    def add(kind: str, key: str, text: str) -> None:
+        kinds.append(kind), keys.append(key), texts.append(text)
+
     for o in OBJECTS.values():
-        for w in (*o.words, o.description):
-            kinds.append("object"), keys.append(o.key)
-            texts.append(w if w == o.description else NOUN_TEMPLATE.format(w))
+        for w in o.words:
+            add("object", o.key, NOUN_TEMPLATE.format(w))
+        add("object", o.key, o.description)
     for a in ARCHETYPES.values():
-        for w in (*a.words, a.description):
-            kinds.append("archetype"), keys.append(a.key)
-            texts.append(w if w == a.description else NOUN_TEMPLATE.format(w))
+        for w in a.words:
+            add("archetype", a.key, NOUN_TEMPLATE.format(w))
+        add("archetype", a.key, a.description)
+    for f in FAMILIES.values():
+        for d in f.description:
+            add("family", f.key, d)
+    for look in LOOKS.values():
+        for w in (look.key.replace("_", " "), *look.words):
+            add(look.kind, look.key, f"{w} style" if look.kind == "style" else w)
+        add(look.kind, look.key, look.description)
     for w in NULL_ANCHORS:
-        kinds.append("none"), keys.append(""), texts.append(w)
+        add("none", "", w)
     return kinds, keys, texts
 
 
@@ -206,7 +215,9 @@ def cache_dir() -> Path:
 
 
 def _cache_file(name: str, texts: list[str]) -> Path:
-    digest = hashlib.sha256((name + "\x00" + "\x00".join(texts)).encode("utf-8")).hexdigest()[:20]
+    """The cache file for ``name``'s embeddings of ``texts``: keyed by the model, the vocabulary and the texts."""
+    key = name + "\x00" + VOCAB_DIGEST + "\x00" + "\x00".join(texts)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
     return cache_dir() / f"text_vocab_{digest}.npz"
 
 
@@ -267,7 +278,7 @@ def vocab_index(embedder) -> VocabIndex:
 class EmbeddingMatch:
     """The best vocabulary entry for a query phrase."""
 
-    kind: str  # "object" | "archetype" | "none" (closest to something Marble does not build)
+    kind: str  # "object" | "archetype" | "family" | "style" | "mood" | "none" (not a thing: a feeling, an idea)
     key: str
     score: float  # centred cosine similarity, rounded to 4 decimals
     text: str  # the vocabulary text it matched
@@ -311,3 +322,64 @@ def scene_scores(embedder, text: str) -> dict[str, float]:
     v = encode(embedder, [text])  # [1, D]
     sims = (v @ index.scene.T)[0]  # [A]
     return {k: float(s) for k, s in zip(index.scene_keys, sims)}
+
+
+@dataclass(frozen=True)
+class PhraseKinds:
+    """The best vocabulary entry of each kind for one query phrase.
+
+    Attributes:
+        best: ``kind -> EmbeddingMatch`` for "object", "archetype", "family", "style", "mood" and "none";
+            a family's score is the best of its own anchors and of its categories' entries.
+    """
+
+    best: dict
+
+    def get(self, kind: str) -> EmbeddingMatch | None:
+        return self.best.get(kind)
+
+    def score(self, kind: str) -> float:
+        m = self.best.get(kind)
+        return -1.0 if m is None else m.score
+
+
+def classify_phrases(embedder, phrases: list[str]) -> list[PhraseKinds]:
+    """The best object, place, family, style, mood and "not a thing" entry of each phrase.
+
+    Args:
+        embedder: see :func:`encode`.
+        phrases: ``[Q]`` words or short phrases (lower case).
+
+    Returns:
+        ``[Q]`` :class:`PhraseKinds` (centred cosine similarities).
+    """
+    if not phrases:
+        return []
+    index = vocab_index(embedder)
+    q = index.centre(encode(embedder, [NOUN_TEMPLATE.format(p) for p in phrases]))  # [Q, D]
+    sims = q @ index.centred.T  # [Q, M]
+    kinds = np.asarray(index.kinds)
+    fam_of = np.asarray([OBJECTS[k].family if kd == "object" else (k if kd == "family" else "")
+                         for kd, k in zip(index.kinds, index.keys)])
+    families = sorted(set(fam_of.tolist()) - {""})
+    fam_cols = [np.nonzero(fam_of == f)[0] for f in families]
+    anchor_cols = [np.nonzero((fam_of == f) & (kinds == "family"))[0] for f in families]
+    out = []
+    for row in sims:
+        best: dict[str, EmbeddingMatch] = {}
+        for kind in ("object", "archetype", "style", "mood", "none"):
+            sel = np.nonzero(kinds == kind)[0]
+            if len(sel):
+                j = int(sel[np.argmax(row[sel])])
+                best[kind] = EmbeddingMatch(kind, index.keys[j], round(float(row[j]), 4), index.texts[j])
+        sel = np.nonzero(fam_of != "")[0]
+        if len(sel):
+            j = int(sel[np.argmax(row[sel])])
+            best["family"] = EmbeddingMatch("family", str(fam_of[j]), round(float(row[j]), 4), index.texts[j])
+        # A family's evidence: half its best anchor sentence, half the mean of its three best entries.
+        mix = [0.5 * float(row[a].max() if len(a) else 0.0) + 0.5 * float(np.sort(row[c])[::-1][:3].mean())
+               for a, c in zip(anchor_cols, fam_cols)]
+        f = int(np.argmax(mix))
+        best["family_mix"] = EmbeddingMatch("family", families[f], round(mix[f], 4), "")
+        out.append(PhraseKinds(best))
+    return out

@@ -14,11 +14,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from marble.vocab import (
+    ABSTRACT_WORDS,
     ARCHETYPES,
     COLORS,
+    LOOKS,
     MATERIALS,
     OBJECTS,
-    STYLES,
+    PART_WORDS,
     TIMES_OF_DAY,
     WEATHER,
 )
@@ -29,7 +31,8 @@ OBJECT, ARCHETYPE, MATERIAL, COLOR, STYLE, TIME, WEATHER_KIND = (
 COUNT, RELATION, NEGATION, DEFINITE, PRONOUN, WALL, BOUNDARY, STOP, INDOOR_HINT, OUTDOOR_HINT, MADE_OF = (
     "count", "relation", "negation", "definite", "pronoun", "wall", "boundary", "stop", "indoor_hint",
     "outdoor_hint", "made_of")
-CONJ, EACH, OTHER = "conj", "each", "other"  # OTHER: a noun Marble does not build ("a dog")
+CONJ, EACH, OTHER = "conj", "each", "other"  # OTHER: a noun Marble does not build ("asdf")
+MOOD, ABSTRACT, PART = "mood", "abstract", "part"  # "stormy"; "happiness" (not a thing); "a window" (part of a thing)
 
 # Counts that words imply; ``None`` in a sense value means "plural, number left to the layout".
 PLURAL = -1
@@ -53,6 +56,13 @@ COUNT_PHRASES = {
     "a row of": 5, "row of": 5, "rows of": 10, "a line of": 5, "a group of": 4, "a cluster of": 4,
     "a set of": 4, "a bunch of": 5, "a circle of": 6, "a ring of": 6, "a grove of": 6, "a stand of": 6,
     "a few of": 3, "various": 4, "multiple": 3,
+    # collective nouns: "a herd of elephants", "a flock of birds"
+    "a herd of": 6, "herd of": 6, "herds of": 12, "a flock of": 7, "flock of": 7, "flocks of": 14, "a school of": 8,
+    "school of": 8, "a swarm of": 12, "a pack of": 5, "a crowd of": 10, "crowd of": 10, "crowds of": 20,
+    "a fleet of": 4, "a pride of": 4, "a colony of": 10, "a troop of": 5, "a gaggle of": 6, "a parade of": 6,
+    "a family of": 4, "a team of": 4, "a band of": 4, "a squad of": 5, "a pile of": 4, "a heap of": 4,
+    "a stack of": 3, "an army of": 20, "a collection of": 5, "an array of": 6, "a field of": 12,
+    "a sea of": 20, "a few more": 3,
 }
 
 RELATION_PHRASES = {
@@ -68,8 +78,11 @@ RELATION_PHRASES = {
     "under": "under", "beneath": "under", "underneath": "under", "below": "under",
     "near": "near", "nearby": "near", "close to": "near", "near to": "near", "by": "near",
     "not far from": "near", "at": "near",
+    "over": "over", "across": "over", "spanning": "over", "crossing": "over", "straddling": "over",
+    "above": "over", "arching over": "over", "stretching across": "over",
     "against": "next_to", "along": "next_to", "lining": "next_to",
     "between": "next_to", "on either side of": "next_to", "on both sides of": "next_to", "across from": "in_front_of",
+    "across the street from": "in_front_of",
     "at the foot of": "in_front_of", "among": "near", "amongst": "near", "amid": "near", "in the middle of": "near",
     # Inverse relations ("~"): the *target* gets the relation, pointing at the subject.
     "surrounded by": "~around", "encircled by": "~around", "ringed by": "~around", "flanked by": "~next_to",
@@ -98,11 +111,11 @@ STOP_WORDS = frozenset("""
 a an the and or of in into at to from for with without by as is are was were be been being it its this that
 these those there here their they them he she his her we our you your i me my mine some any each every all both
 very really quite rather so too just also only even still then than such much more most less least
-over up down out off through across between among towards toward within inside outside upon about above
+up down out off through between among towards toward within inside outside upon about
 beneath like unlike via per
 big small large tiny huge giant enormous massive little tall short long wide narrow high low deep shallow
-beautiful pretty lovely nice gorgeous stunning amazing wonderful charming quaint picturesque scenic serene calm
-quiet peaceful tranquil idyllic lush dense sparse empty full busy crowded lively lonely isolated remote hidden
+beautiful pretty lovely nice gorgeous stunning amazing wonderful charming quaint picturesque scenic
+sparse full remote hidden
 secret old new ancient young tiny huge open closed clean dirty messy tidy neat warm cool cold hot fresh dry
 wet soft hard smooth rough flat round square curved straight thin thick heavy bright dim shiny
 detailed realistic photorealistic cinematic stylized stylised lowpoly render rendering rendered
@@ -113,9 +126,7 @@ made make makes making built build look looks looking seen see show shows showin
 standing sitting lying sits stands lies located situated placed set surrounded filled covered overlooking
 nestled tucked perched scattered dotted lined leading going walking running flowing stretching spread
 is are was were be there here where which who whom what when how why
-lit love adventure journey story dream memory magic color colour colours colors shape sound time life feeling
-mood vibe atmosphere style theme idea concept art artwork illustration
-window windows door doors roof roofs wall walls floor floors ceiling stairs staircase steps path paths
+lit style art illustration drawing sketch concept render version design
 one ones other others another same different own near far away nearby
 """.split())
 
@@ -129,7 +140,7 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("home office", ARCHETYPE, "office"), ("study room", ARCHETYPE, "office"), ("bed", OBJECT, "bed"),
     ("christmas tree", OBJECT, "pine_tree"), ("street light", OBJECT, "street_lamp"),
     ("dining room", ARCHETYPE, "kitchen"), ("reading lamp", OBJECT, "lamp"), ("ceiling lamp", OBJECT, "lamp"),
-    ("as well", STOP, ""), ("well lit", STOP, ""), ("well kept", STOP, ""), ("well known", STOP, ""),
+    ("as well", STOP, ""), ("well kept", STOP, ""), ("well known", STOP, ""),
     ("well worn", STOP, ""), ("well maintained", STOP, ""),
     # colours the vocabulary lacks
     ("scarlet", COLOR, "red"), ("ruby", COLOR, "red"), ("maroon", COLOR, "dark red"),
@@ -152,16 +163,6 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("silk", MATERIAL, "fabric"), ("tweed", MATERIAL, "fabric"), ("upholstered", MATERIAL, "fabric"),
     ("slate", MATERIAL, "stone"), ("sandstone", MATERIAL, "stone"), ("limestone", MATERIAL, "stone"),
     ("stony", MATERIAL, "stone"), ("rocky", MATERIAL, "stone"), ("acrylic", MATERIAL, "plastic"),
-    # styles
-    ("cosy", STYLE, "cozy"), ("snug", STYLE, "cozy"), ("homey", STYLE, "cozy"), ("contemporary", STYLE, "modern"),
-    ("sci fi", STYLE, "futuristic"), ("scifi", STYLE, "futuristic"), ("science fiction", STYLE, "futuristic"),
-    ("space age", STYLE, "futuristic"), ("gothic", STYLE, "medieval"), ("castle like", STYLE, "medieval"),
-    ("steampunk", STYLE, "industrial"), ("loft", STYLE, "industrial"), ("retro", STYLE, "vintage"),
-    ("antique", STYLE, "vintage"), ("nordic", STYLE, "scandinavian"), ("zen", STYLE, "japanese"),
-    ("ruined", STYLE, "abandoned"), ("derelict", STYLE, "abandoned"), ("deserted", STYLE, "abandoned"),
-    ("haunted", STYLE, "abandoned"), ("magical", STYLE, "fantasy"), ("enchanted", STYLE, "fantasy"),
-    ("fairytale", STYLE, "fantasy"), ("fairy tale", STYLE, "fantasy"), ("neon", STYLE, "cyberpunk"),
-    ("minimal", STYLE, "minimalist"), ("farmhouse style", STYLE, "rustic"), ("cozy", STYLE, "cozy"),
     # times of day and weather
     ("sundown", TIME, "sunset"), ("nightfall", TIME, "night"), ("after dark", TIME, "night"),
     ("late evening", TIME, "sunset"), ("blue hour", TIME, "sunset"), ("first light", TIME, "dawn"),
@@ -173,7 +174,7 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("smog", WEATHER_KIND, "fog"), ("smoky", WEATHER_KIND, "fog"), ("clouds", WEATHER_KIND, "overcast"),
     ("grey skies", WEATHER_KIND, "overcast"), ("gray sky", WEATHER_KIND, "overcast"),
     ("dreary", WEATHER_KIND, "overcast"),
-    ("cloudless", WEATHER_KIND, "clear"), ("blue sky", WEATHER_KIND, "clear"), ("summer", WEATHER_KIND, "clear"),
+    ("cloudless", WEATHER_KIND, "clear"), ("blue sky", WEATHER_KIND, "clear"),
 )
 
 # Senses of ambiguous vocabulary words that read wrongly in prompts ("a clear lake" is not weather).
@@ -182,9 +183,22 @@ _DROP = {("painted", MATERIAL), ("light", COLOR), ("dark", COLOR), ("clear", WEA
          ("store", OBJECT), ("fire", OBJECT), ("screen", OBJECT), ("light", OBJECT)}
 # ... but kept when they directly precede a noun (colours) or follow an article (objects): see marble.text.
 SOFT_SENSES = {("light", COLOR, "light"), ("dark", COLOR, "dark"), ("well", OBJECT, "well"),
-               ("light", OBJECT, "lamp"), ("fire", OBJECT, "campfire"), ("box", OBJECT, "barrel"),
+               ("light", OBJECT, "lamp"), ("fire", OBJECT, "campfire"), ("box", OBJECT, "crate"),
                ("pot", OBJECT, "vase"), ("screen", OBJECT, "computer"), ("store", OBJECT, "shop"),
                ("frame", OBJECT, "painting"), ("seat", OBJECT, "chair"), ("range", OBJECT, "stove")}
+# Object words that are also common verbs or adjectives ("stand next to", "a plane surface"): objects only after
+# an article, a number, a colour or a material ("a stand", "two posts").
+SOFT_OBJECT_WORDS = frozenset("""
+stand post posts pole poles cross stage rack jack till press notice standard cycle plane deck stable fort mast
+trunk bath sink engine drum cone shell bar tank tub falls band figure family couple bike stall booth mill
+station terminal vendor map pool reef spring wheel wheels bale shelter canopy awning gate column guard crane
+""".split())
+
+
+def _soft_object_word(text: str) -> bool:
+    """``text`` (or the singular of it) is one of :data:`SOFT_OBJECT_WORDS`."""
+    return text in SOFT_OBJECT_WORDS or (text.endswith("s") and (text[:-1] in SOFT_OBJECT_WORDS
+                                                                 or text[:-2] in SOFT_OBJECT_WORDS))
 
 
 @dataclass(frozen=True)
@@ -270,8 +284,14 @@ def lexicon() -> dict[tuple[str, ...], tuple[Sense, ...]]:
             add(w, Sense(MATERIAL, m.key))
     for c in COLORS:
         add(c, Sense(COLOR, c))
-    for s in STYLES:
-        add(s, Sense(STYLE, s))
+    for look in LOOKS.values():
+        kind = STYLE if look.kind == "style" else MOOD
+        for w in (look.key.replace("_", " "), *look.words):
+            add(w, Sense(kind, look.key))
+    for w in ABSTRACT_WORDS:
+        add(w, Sense(ABSTRACT, w))
+    for w, of in PART_WORDS.items():
+        add(w, Sense(PART, of))
     for k, words in TIMES_OF_DAY.items():
         for w in words:
             add(w, Sense(TIME, k))
@@ -316,6 +336,9 @@ def lexicon() -> dict[tuple[str, ...], tuple[Sense, ...]]:
         text = " ".join(phrase)
         kept = []
         for s in senses:
+            if s.kind == OBJECT and _soft_object_word(text):
+                kept.append(Sense(s.kind, s.key, s.plural, s.value, soft=True))
+                continue
             if (text, s.kind) in _DROP:
                 if (text, s.kind, s.key) in SOFT_SENSES:
                     kept.append(Sense(s.kind, s.key, s.plural, s.value, soft=True))
@@ -339,3 +362,8 @@ def is_candidate_word(word: str) -> bool:
     if word in STOP_WORDS or (word.endswith(_NOT_NOUN_SUFFIXES) and word not in _SUFFIX_NOUNS):
         return False
     return True
+
+
+def looks_like_noun(word: str) -> bool:
+    """An unmatched word after an article may be a noun even with an adjective suffix ("a wedding", "a clearing")."""
+    return len(word) >= 3 and word.isascii() and word.isalpha() and word not in STOP_WORDS

@@ -36,9 +36,11 @@ from marble.text.spans import (
     lexicon_spans,
     resolve_unknown,
 )
-from marble.vocab import ARCHETYPES, OBJECTS
+from marble.text.report import build_report, describe_report
+from marble.vocab import ARCHETYPES, LOOKS, OBJECTS
 
-__all__ = ["parse_prompt", "validate_prompt", "describe_spec", "OBJECT_THRESHOLD", "ARCHETYPE_THRESHOLD"]
+__all__ = ["parse_prompt", "validate_prompt", "describe_spec", "describe_report", "OBJECT_THRESHOLD",
+           "ARCHETYPE_THRESHOLD"]
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
@@ -170,24 +172,36 @@ def parse_prompt(prompt: str, *, embedder=None) -> SceneSpec:
         asm.objects = [o for o in asm.objects if o.category not in BUILDINGS]
     for o, m in zip(asm.objects, asm.meta):
         if o.count is None:
+            group = OBJECTS[o.category].group
             if o.category in contents and contents[o.category][1] > 1:
                 lo, hi = contents[o.category]
                 o.count = max(2, (lo + hi + 1) // 2)
             elif o.relation is not None and o.relation.kind == "around":
                 o.count = AROUND_PLURAL
+            elif group > 1:
+                o.count = group  # "horses": a small herd
             else:
                 o.count = DEFAULT_PLURAL
     styles = list(dict.fromkeys(asm.styles))
-    return SceneSpec(
+    moods = list(dict.fromkeys(asm.moods))
+    looks = [LOOKS[k] for k in styles + moods]
+    time_of_day = asm.times[0] if asm.times else next((lk.time for lk in looks if lk.time), None) or arch.time or "day"
+    weather = asm.weathers[0] if asm.weathers else next((lk.weather for lk in looks if lk.weather), None) or arch.weather
+    season = next((lk.season for lk in looks if lk.season), None)
+    spec = SceneSpec(
         prompt=text,
         archetype=archetype,
         indoor=arch.indoor,
         objects=asm.objects,
-        time_of_day=asm.times[0] if asm.times else "day",
-        weather=asm.weathers[0] if asm.weathers else arch.weather,
+        time_of_day=time_of_day,
+        weather=weather,
         style=styles,
         archetype_score=arch_score,
+        mood=moods,
+        season=season,
     )
+    spec.report = build_report(spec, tokens, asm.spans, asm.fates, archetype_named=bool(asm.archetypes))
+    return spec
 
 
 def describe_spec(spec: SceneSpec) -> str:
@@ -199,6 +213,7 @@ def describe_spec(spec: SceneSpec) -> str:
         f"time:      {spec.time_of_day}",
         f"weather:   {spec.weather}",
         f"style:     {', '.join(spec.style) if spec.style else '-'}",
+        f"mood:      {', '.join(spec.mood) if spec.mood else '-'}" + (f" (season {spec.season})" if spec.season else ""),
         f"objects:   {len(spec.objects) if spec.objects else 'none named (the archetype decides)'}",
     ]
     for o in spec.objects:
@@ -211,6 +226,10 @@ def describe_spec(spec: SceneSpec) -> str:
             rel = o.relation
             where = "against the wall" if rel.kind == "against_wall" else f"{rel.kind.replace('_', ' ')} {rel.target}"
             parts.append(where)
+        if o.label:
+            parts.append(f"label {o.label!r} ({o.family} family)")
         parts.append(f"(from {o.source!r}, score {o.score:.2f})")
         lines.append("  ".join(parts))
+    if spec.report:
+        lines.append(describe_report(spec))
     return "\n".join(lines)

@@ -101,8 +101,9 @@ class MeshBuilder:
         detail: 0 (coarse), 1 (default), 2+ (finer tessellation).
     """
 
-    def __init__(self, *, detail: int = 1) -> None:
+    def __init__(self, *, detail: int = 1, low_poly: bool = False) -> None:
         self.detail = max(0, int(detail))
+        self.low_poly = bool(low_poly)  # faceted: 5 segments around round things, unsubdivided spheres
         self._verts: list[np.ndarray] = []
         self._faces: list[np.ndarray] = []
         self._fpart: list[np.ndarray] = []
@@ -123,12 +124,12 @@ class MeshBuilder:
     @property
     def sections(self) -> int:
         """Segments around a round primitive at this detail."""
-        return 6 + 4 * self.detail
+        return 5 if self.low_poly else 6 + 4 * self.detail
 
     @property
     def sphere_subdiv(self) -> int:
         """Icosphere subdivisions at this detail."""
-        return min(4, 1 + self.detail)
+        return 0 if self.low_poly else min(4, 1 + self.detail)
 
     # ---------------------------------------------------------------- primitives
     def add(self, vertices: np.ndarray, faces: np.ndarray, part: int, *, R: np.ndarray | None = None,
@@ -152,7 +153,8 @@ class MeshBuilder:
     def frustum(self, part: int, r0: float, r1: float, height: float, base=(0.0, 0.0, 0.0), *,
                 R: np.ndarray | None = None, sections: int | None = None, scale_xz=(1.0, 1.0)) -> None:
         """Closed frustum (cone when ``r1 == 0``) standing on ``base`` along +Y (then rotated by ``R``)."""
-        v, f = _frustum(max(r0, 1e-4), max(r1, 0.0), max(height, 1e-4), sections or self.sections)
+        n = min(sections or self.sections, 6) if self.low_poly else (sections or self.sections)
+        v, f = _frustum(max(r0, 1e-4), max(r1, 0.0), max(height, 1e-4), n)
         v[:, 0] *= scale_xz[0]
         v[:, 2] *= scale_xz[1]
         self.add(v, f, part, R=R, t=base)
@@ -167,6 +169,8 @@ class MeshBuilder:
         """
         prof = [(max(float(r), 0.0), float(y)) for r, y in profile]
         n = max(3, int(sections or self.sections))
+        if self.low_poly:
+            n = min(n, 6)
         a = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
         star = 1.0 - jag * (np.arange(n) % 2)
         rings = [p for p in prof if p[0] > 1e-9]
@@ -206,7 +210,7 @@ class MeshBuilder:
     def ellipsoid(self, part: int, radii, center, *, subdivisions: int | None = None, R: np.ndarray | None = None,
                   bumps: float = 0.0, bump_freq: float = 2.0, seed: int = 0) -> None:
         """Icosphere scaled to ``radii (x, y, z)``; ``bumps`` > 0 displaces it with seeded noise (rocks, crowns)."""
-        v, f = _ico(self.sphere_subdiv if subdivisions is None else subdivisions)
+        v, f = _ico(self.sphere_subdiv if subdivisions is None or self.low_poly else subdivisions)
         if bumps > 0:
             n = value_noise3(v * bump_freq + 11.3, seed=seed) - 0.5
             n2 = value_noise3(v * bump_freq * 2.1 + 3.7, seed=seed + 1) - 0.5

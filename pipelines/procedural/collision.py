@@ -25,6 +25,10 @@ class Box:
     name: str = ""
     flat: bool = False  # rugs and other covers: only collide with other flat things
     parent: str | None = None
+    water: bool = False  # a body of water (river, lake, sea): cameras may look over it
+    wet: bool = False  # may stand in or over water (boats, fish, bridges, piers)
+    span: bool = False  # spans water (bridges, piers): may cross other wet things
+    open_water: bool = False  # a river or the sea: crosses the camera zones (cameras look across it)
 
     @property
     def radius(self) -> float:

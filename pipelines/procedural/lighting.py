@@ -72,6 +72,34 @@ def lighting_for(spec: SceneSpec) -> Lighting:
         amb = _mix(amb, (1.0, 0.88, 0.72), 0.5)
         amb_int = max(amb_int, 0.55) if tod != "night" else 0.5
         fog = 0.0
+    # The place's and the looks' lighting (cyberpunk magenta haze, a dark mood, underwater blue).
+    from marble.vocab import ARCHETYPES
+
+    from pipelines.procedural.styles import world_look
+
+    arch = ARCHETYPES.get(spec.archetype)
+    changes = dict(arch.lighting) if arch is not None else {}
+    for k, v in world_look(spec).lighting.items():
+        changes[k] = changes.get(k, 1.0) * v if k.endswith("_mul") else v
+    sun_int *= float(changes.get("sun_mul", 1.0))
+    amb_int *= float(changes.get("ambient_mul", 1.0))
+    if "sun_tint" in changes:
+        sun_col = _mix(sun_col, tuple(changes["sun_tint"]), 0.6)
+    if "ambient_tint" in changes:
+        amb = _mix(amb, tuple(changes["ambient_tint"]), 0.6)
+    if "sky_top" in changes:
+        top = _mix(top, tuple(changes["sky_top"]), 0.7)
+    if "sky_horizon" in changes:
+        hor = _mix(hor, tuple(changes["sky_horizon"]), 0.7)
+    if "sky_mul" in changes:
+        k = float(changes["sky_mul"])
+        top, hor = tuple(c * k for c in top), tuple(c * k for c in hor)
+    if "fog" in changes and not spec.indoor:
+        fog = max(fog, float(changes["fog"]))
+        if "fog_tint" in changes:
+            fog_col = _mix(fog_col, tuple(changes["fog_tint"]), 0.7)
+    if changes.get("lamps_on") and sun_int >= 0.28:
+        sun_int = 0.27  # dim enough that lamps, torches and signs light up
     return Lighting(
         sun_direction=sun_direction(el, az),
         sun_color=tuple(float(c) for c in sun_col),

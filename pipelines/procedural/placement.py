@@ -28,6 +28,8 @@ from marble.layout import (
 from marble.presets import Preset
 from pipelines.procedural.placer import Placer
 from pipelines.procedural.plan import check_spec, plan_environment, plan_items
+from pipelines.procedural.report import finalize_report
+from pipelines.procedural.styles import world_look
 
 
 def synthesize_layout(spec: SceneSpec, *, seed: int, preset: Preset | None = None) -> Layout:
@@ -40,8 +42,11 @@ def synthesize_layout(spec: SceneSpec, *, seed: int, preset: Preset | None = Non
             high-quality run of the same seed show the same scene); accepted for symmetry.
 
     Returns:
-        A :class:`marble.layout.Layout` whose objects have unique names (``"chair_0"``...),
-        ``label`` = category key, and sizes inside the vocabulary's ranges.
+        A :class:`marble.layout.Layout` whose objects have unique names (``"chair_0"``, ``"couch_0"``
+        for the user's own word), ``label`` = category key (or the user's word for an unknown noun
+        built from its family), sizes inside the vocabulary's ranges, and ``spec`` a copy of the
+        input whose ``report`` lists the layers made for each thing the prompt named (and moves
+        what could not be placed to "not built").
 
     Raises:
         InputError: unknown archetype/category/material/relation, or a count outside ``0..200``.
@@ -49,11 +54,15 @@ def synthesize_layout(spec: SceneSpec, *, seed: int, preset: Preset | None = Non
     check_spec(spec)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise InputError(f"`seed` must be an integer, got {seed!r}")
-    rng = np.random.default_rng([int(seed) % (1 << 64), 0x1A7047])
-    items = plan_items(spec, rng)
-    env = plan_environment(spec, items, rng)
-    placer = Placer(env, spec, rng)
+    # The spec's digest joins the seed: prompts that mean different things never share a layout.
+    digest = int(spec.digest()[:15], 16)
+    rng = np.random.default_rng([int(seed) % (1 << 64), 0x1A7047, digest])
+    look = world_look(spec)
+    items = plan_items(spec, rng, look)
+    env = plan_environment(spec, items, rng, look)
+    placer = Placer(env, spec, rng, look)
     objects = placer.place_all(items)
+    spec = finalize_report(spec, objects, placer.origins, look)
     return Layout(environment=env, objects=objects, seed=int(seed), spec=spec)
 
 

@@ -21,7 +21,9 @@ from pipelines.procedural.collision import (
     circle_overlaps,
     inside_rect,
 )
+from pipelines.procedural.placer_special import SpecialPlacement
 from pipelines.procedural.plan import Item, sample_size
+from pipelines.procedural.styles import AUTUMN_LEAVES, SPRING_LEAVES, WorldLook, grade_color, world_look
 from pipelines.procedural.zones import (
     CLEAR_RADIUS_OUTDOOR,
     WALK_HALF_WIDTH,
@@ -36,6 +38,18 @@ def _jitter_color(c, rng: np.random.Generator) -> tuple[float, float, float]:
     return tuple(round(float(min(1.0, max(0.0, x * k * (1.0 + float(rng.uniform(-0.03, 0.03)))))), 4) for x in c)
 
 
+def _cat(o: LayoutObject) -> str:
+    """The category of a placed object (its label, unless an unknown noun was labelled with the user's word)."""
+    return (o.params or {}).get("category") or o.label
+
+
+def _slug(word: str) -> str:
+    """A layer-name stem from the user's word ("pine tree" -> "pine_tree")."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", str(word).lower()).strip("_")[:40]
+
+
 def _face(x: float, z: float, tx: float, tz: float) -> float:
     """Yaw that turns an object's front (+Z) from (x, z) towards (tx, tz)."""
     return math.atan2(tx - x, tz - z)
@@ -44,9 +58,16 @@ def _face(x: float, z: float, tx: float, tz: float) -> float:
 _FACES_TARGET = {"chair", "office_chair", "armchair", "bench", "deck_chair", "sofa", "tent"}
 
 
-class Placer:
-    def __init__(self, env: LayoutEnvironment, spec: SceneSpec, rng: np.random.Generator) -> None:
+class Placer(SpecialPlacement):
+    def __init__(self, env: LayoutEnvironment, spec: SceneSpec, rng: np.random.Generator,
+                 look: WorldLook | None = None) -> None:
         self.env = env
+        self.look = look or world_look(spec)
+        self.origins: dict[str, int] = {}  # layer name -> index of the spec object it was made for
+        from marble.vocab import ARCHETYPES
+
+        self._own = {c for c, _, _ in ARCHETYPES[spec.archetype].contents}  # what this place holds at full size
+        self.names: set[str] = set()
         self.spec = spec
         self.rng = rng
         self.boxes: list[Box] = []
@@ -62,18 +83,37 @@ class Placer:
     # ------------------------------------------------------------------ bookkeeping
     def _commit(self, it: Item, size, pos, yaw: float, parent: str | None = None) -> LayoutObject:
         cat = it.category
-        k = self.counter.get(cat, 0)
-        self.counter[cat] = k + 1
+        label = it.label or cat
+        stem = _slug(it.word) if it.word and _slug(it.word) != cat else label
+        stem = _slug(stem) or cat
+        k = self.counter.get(stem, 0)
+        while f"{stem}_{k}" in self.names:
+            k += 1
+        self.counter[stem] = k + 1
         cdef = OBJECTS[cat]
-        color = tuple(float(c) for c in it.color) if it.color is not None else _jitter_color(cdef.color, self.rng)
+        variant = int(self.rng.integers(0, 2**31 - 1))
+        if it.color is not None:
+            color = tuple(float(c) for c in it.color)
+        else:
+            base = cdef.colors[variant % len(cdef.colors)] if cdef.colors else cdef.color
+            if self.spec.season in ("autumn", "spring") and cdef.family == "tree" and cdef.material == "leaves":
+                pal = AUTUMN_LEAVES if self.spec.season == "autumn" else SPRING_LEAVES
+                base = pal[variant % len(pal)]
+            color = _jitter_color(base, self.rng)
+            if self.look.grade:
+                color = grade_color(color, self.look.grade)
+        material = it.material or self.look.materials.get(cdef.material, cdef.material)
         yaw = (float(yaw) + math.pi) % (2 * math.pi) - math.pi
         obj = LayoutObject(
-            name=f"{cat}_{k}", label=cat,
+            name=f"{stem}_{k}", label=label,
             position=(round(float(pos[0]), 5), round(float(pos[1]), 5), round(float(pos[2]), 5)),
-            size=tuple(float(s) for s in size), yaw=round(yaw, 6), material=it.material or cdef.material,
-            color=color, parent=parent, variant=int(self.rng.integers(0, 2**31 - 1)),
+            size=tuple(float(s) for s in size), yaw=round(yaw, 6), material=material,
+            color=color, parent=parent, variant=variant,
             params=self._params(it),
         )
+        self.names.add(obj.name)
+        if it.origin >= 0:
+            self.origins[obj.name] = it.origin
         self.objects.append(obj)
         self.by_cat.setdefault(cat, []).append(obj)
         self.boxes.append(self._box(obj.size, obj.position, obj.yaw, cat, obj.name, parent))
@@ -81,16 +121,32 @@ class Placer:
 
     def _params(self, it: Item) -> dict:
         params = {}
+        cdef = OBJECTS[it.category]
         if it.named:
             params["named"] = True
+        if it.label and it.label != it.category:
+            params["category"] = it.category
+        if cdef.family:
+            params["family"] = cdef.family
         if not self.env.indoor and self.spec.weather == "snow" and it.category in rules.SNOWY:
             params["snow"] = True
+        if self.look.variant:
+            params["variant"] = self.look.variant
+        if self.look.low_poly:
+            params["low_poly"] = True
+        if self.look.grade:
+            params["grade"] = list(self.look.grade)
+        if cdef.light is not None:
+            frac, r, g, b, power = cdef.light
+            params["light"] = [frac, r, g, b, round(power * float(self.look.lighting.get("lamps_mul", 1.0)), 4)]
         return params
 
     @staticmethod
     def _box(size, pos, yaw, cat, name="", parent=None) -> Box:
         return Box(float(pos[0]), float(pos[2]), size[0] / 2, size[2] / 2, float(yaw), float(pos[1]),
-                   float(pos[1]) + size[1], name=name, flat=cat in rules.FLAT, parent=parent)
+                   float(pos[1]) + size[1], name=name, flat=cat in rules.FLAT, parent=parent,
+                   water=cat in rules.WATER, wet=cat in rules.WET or OBJECTS[cat].place == "water",
+                   span=cat in rules.SPANNERS, open_water=cat in rules.OPEN_WATER)
 
     def _ok(self, box: Box, cat: str, *, zones: bool = True, bounds: bool = True, ignore: set[str] = frozenset(),
             margin: float = 0.03) -> bool:
@@ -104,9 +160,9 @@ class Placer:
                 E = env.extent
                 if not inside_rect(box, -E, E, -E, E):
                     return False
-                if self.beach and cat != "boat" and any(z > shore_z(env) - 0.5 for _, z in box.corners()):
+                if self.beach and not box.wet and any(z > shore_z(env) - 0.5 for _, z in box.corners()):
                     return False
-        if zones and not box.flat and box.parent is None and box.y0 < 2.2:
+        if zones and not box.flat and not box.open_water and box.parent is None and box.y0 < 2.2:
             for x, z, r in self.circles:
                 if circle_overlaps(box, x, z, r):
                     return False
@@ -115,6 +171,9 @@ class Placer:
                     return False
         for other in self.boxes:
             if other.flat != box.flat or other.name in ignore:
+                continue
+            if (other.water and box.wet) or (box.water and other.wet) or (box.span and other.wet) or (
+                    other.span and box.wet):
                 continue
             if boxes_overlap(box, other, margin=margin if box.parent is None and other.parent is None else 0.0):
                 return False
@@ -133,9 +192,10 @@ class Placer:
             return -(c.size_max[0] * c.size_max[2])
 
         backdrop = [it for it in free if it.category in rules.BACKDROP and not self.env.indoor]
-        named = sorted([it for it in free if it.prominent and it not in backdrop], key=area)
-        rest = sorted([it for it in free if not it.prominent and it not in backdrop], key=area)
-        for it in backdrop + named + rest:
+        water = [it for it in free if it.category in rules.WATER and it not in backdrop]
+        named = sorted([it for it in free if it.prominent and it not in backdrop + water], key=area)
+        rest = sorted([it for it in free if not it.prominent and it not in backdrop + water], key=area)
+        for it in water + backdrop + named + rest:
             self._place_free(it)
         pending = rel
         while pending:
@@ -155,6 +215,10 @@ class Placer:
         size = sample_size(cat, self.rng)
         if self.env.indoor:
             size = self._fit_indoor(cat, size)
+            if cdef.support == "ceiling":
+                H = self.env.room_size[1]
+                return self._try(it, size, lambda it_, sz, a: ((self._u(-0.25, 0.25) * self.env.room_size[0], H - sz[1] - 0.02,
+                                                                 self._u(-0.25, 0.25) * self.env.room_size[2]), 0.0), tries)
             if cdef.support == "wall" or cat in rules.WALL_INDOOR:
                 obj = self._place_wall(it, size)
                 if obj is not None or cdef.support == "wall":
@@ -162,8 +226,30 @@ class Placer:
             return self._try(it, size, self._indoor_candidate, tries)
         if cat in rules.BACKDROP:
             return self._try(it, size, self._backdrop_candidate, tries, bounds=False)
-        if self.street and cat in ("building", "shop", "car", "street_lamp", "trash_can", "mailbox", "bench",
-                                   "oak_tree", "birch_tree"):
+        place = cdef.place
+        if place == "span":
+            obj = self._try(it, size, self._span_candidate, tries, bounds=False)
+            if obj is not None:
+                return obj
+        if place == "shore" or (cat == "sea"):
+            obj = self._try(it, size, self._sea_candidate, tries, bounds=False)
+            if obj is not None:
+                return obj
+        if self.spec.archetype == "underwater" and cat not in ("coral", "seaweed", "rock", "starfish", "crab"):
+            obj = self._try(it, size, self._float_candidate, tries)
+            if obj is not None:
+                return obj
+        if place == "water" or cat in ("duck", "swan"):
+            obj = self._try(it, size, self._water_candidate, tries)
+            if obj is not None:
+                return obj
+        if place == "row":
+            obj = self._try(it, size, self._row_candidate, tries)
+            if obj is not None:
+                return obj
+        if (self.street or self.spec.archetype == "futuristic_city") and (cat in (
+                "building", "shop", "car", "street_lamp", "trash_can", "mailbox", "bench", "oak_tree", "birch_tree",
+                "skyscraper", "van", "bus", "truck", "vehicle", "traffic_light", "neon_sign", "fire_hydrant")):
             obj = self._try(it, size, self._street_candidate, tries)
             if obj is not None:
                 return obj
@@ -187,9 +273,12 @@ class Placer:
 
     def _fit_indoor(self, cat: str, size) -> tuple[float, float, float]:
         """Outdoor things asked for indoors (a house, a mountain) become models that fit the room."""
-        if not self.env.indoor or OBJECTS[cat].indoor is not False:
+        if not self.env.indoor:
             return tuple(size)
         W, H, D = self.env.room_size
+        if OBJECTS[cat].indoor is not False or cat in self._own:  # columns, machines, a garage's car: fit the height
+            k = min(1.0, 0.95 * H / size[1]) if OBJECTS[cat].support != "ceiling" else min(1.0, 0.4 * H / size[1])
+            return tuple(round(float(x) * k, 4) for x in size) if k < 1.0 else tuple(size)
         k = min(1.0, 0.3 * min(W, D) / max(size[0], size[2]), 0.85 * H / size[1])
         return tuple(round(float(x) * k, 4) for x in size)
 
@@ -274,12 +363,12 @@ class Placer:
         E = self.env.extent
         cat = it.category
         side = 1.0 if self.rng.uniform() < 0.5 else -1.0
-        if cat in ("building", "shop"):
+        if cat in ("building", "shop", "skyscraper"):
             size[2] = min(size[2], max(OBJECTS[cat].size_min[2], E - rules.SIDEWALK_OUTER - 0.6))
             z = side * (rules.SIDEWALK_OUTER + 0.4 + size[2] / 2)
             x = self._u(-E + size[0] / 2, E - size[0] / 2)
             return (x, 0.0, z), (math.pi if side > 0 else 0.0)
-        if cat == "car":
+        if cat in ("car", "van", "bus", "truck", "vehicle"):
             z = side * self._u(2.2, 2.6)
             x = self._u(-E + size[2] / 2, E - size[2] / 2)
             return (x, 0.0, z), (math.pi / 2 if side > 0 else -math.pi / 2) + self._u(-0.05, 0.05)
@@ -364,7 +453,7 @@ class Placer:
         if kind == "on":
             obj = self._place_on(it, size, target)
             if obj is None:  # that one is full: any other surface of the kind, then any table-like surface
-                kinds = [target.label] + [t for t in rules.TABLE_TARGETS if t != target.label]
+                kinds = [_cat(target)] + [t for t in rules.TABLE_TARGETS if t != _cat(target)]
                 if it.category == "computer":
                     kinds = [k for k in kinds if k in ("desk", "table", "counter")]
                 for other in (o for k in kinds for o in self.by_cat.get(k, []) if o is not target):
@@ -375,6 +464,8 @@ class Placer:
                     return None  # a monitor is never left on the floor
         elif kind == "under":
             obj = self._place_under(it, size, target)
+        elif kind == "over":
+            obj = self._place_over(it, size, target)
         elif kind in ("next_to", "in_front_of", "behind", "around", "near"):
             obj = self._place_beside(it, size, target, kind)
         if obj is None and kind not in ("near",):
@@ -384,10 +475,10 @@ class Placer:
         return obj
 
     def _tbox(self, t: LayoutObject) -> Box:
-        return self._box(t.size, t.position, t.yaw, t.label, t.name, t.parent)
+        return self._box(t.size, t.position, t.yaw, _cat(t), t.name, t.parent)
 
     def _place_on(self, it: Item, size, target: LayoutObject, tries: int = 40) -> LayoutObject | None:
-        frac, inset = rules.SURFACES.get(target.label, (1.0, 0.7))
+        frac, inset = rules.SURFACES.get(_cat(target), (1.0, 0.7))
         tb = self._tbox(target)
         top = target.position[1] + target.size[1] * frac
         ax, az = tb.hx * inset, tb.hz * inset
@@ -421,7 +512,7 @@ class Placer:
         tb = self._tbox(target)
         flat = it.category in rules.FLAT
         if not flat:
-            frac = rules.SURFACES.get(target.label, (1.0, 0.7))[0]
+            frac = rules.SURFACES.get(_cat(target), (1.0, 0.7))[0]
             if size[1] > target.size[1] * frac * 0.8 or size[0] > target.size[0] * 0.8 or size[2] > target.size[2] * 0.8:
                 return None
         for attempt in range(20):
@@ -472,7 +563,7 @@ class Placer:
             child = Box(0.0, 0.0, size[0] / 2, size[2] / 2, yaw, 0.0, size[1])
             dist = tb.support(ux, uz) + child.support(ux, uz) + gap
             x, z = target.position[0] + ux * dist, target.position[2] + uz * dist
-            if kind == "next_to" and yaw == target.yaw and self.env.indoor and target.label in rules.WALL_INDOOR:
+            if kind == "next_to" and yaw == target.yaw and self.env.indoor and _cat(target) in rules.WALL_INDOOR:
                 # beside something that backs onto a wall: flush with its back (nightstands at the bed's head)
                 lx = math.copysign(tb.hx + size[0] / 2 + gap, lu[0])
                 x, z = tb.to_world(lx, -(tb.hz - size[2] / 2))
@@ -485,7 +576,7 @@ class Placer:
 
     def _pending_counts(self, cat: str, target: LayoutObject):
         """How many of ``cat`` go around ``target`` (the round-robin share)."""
-        n_targets = max(1, len(self.by_cat.get(target.label, [])))
+        n_targets = max(1, len(self.by_cat.get(_cat(target), [])))
         total = sum(1 for it in self._all_items if it.category == cat and it.relation is not None
-                    and it.relation.kind == "around" and it.relation.target == target.label)
+                    and it.relation.kind == "around" and it.relation.target == _cat(target))
         return range(max(1, math.ceil(total / n_targets)))

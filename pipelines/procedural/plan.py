@@ -17,6 +17,7 @@ from marble.layout import (
 from marble.vocab import ARCHETYPES, COLORS, MATERIALS, OBJECTS
 import pipelines.procedural.rules as rules
 from pipelines.procedural.lighting import lighting_for
+from pipelines.procedural.styles import WorldLook, world_look
 
 MAX_COUNT = 200  # most objects of one kind a prompt may ask for
 
@@ -33,6 +34,9 @@ class Item:
     relation: Relation | None = None
     named: bool = False
     prominent: bool = False  # placed near the centre, facing it (the first few named objects of a kind)
+    origin: int = -1  # index into spec.objects (-1: the scene's own contents, -2: a style's props)
+    label: str | None = None  # layer label (an unknown noun built from its family: the user's word)
+    word: str = ""  # the user's noun, for the layer name
 
 
 def check_spec(spec: SceneSpec) -> None:
@@ -64,16 +68,27 @@ def _explicit_count(source: str) -> bool:
     return any(w.isdigit() or w in _NUMBER_WORDS for w in words)
 
 
-def plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[Item]:
+def _density(look: WorldLook, cat: str) -> float:
+    c = OBJECTS[cat]
+    return look.density.get(cat, look.density.get(c.family, 1.0)) * look.density.get("all", 1.0)
+
+
+def _fits(cat: str, indoor: bool) -> bool:
+    want = OBJECTS[cat].indoor
+    return want is None or want == indoor
+
+
+def plan_items(spec: SceneSpec, rng: np.random.Generator, look: WorldLook | None = None) -> list[Item]:
     arch = ARCHETYPES[spec.archetype]
-    content_counts = {cat: int(rng.integers(lo, hi + 1)) for cat, lo, hi in arch.contents}
+    look = look or world_look(spec)
+    content_counts = {cat: int(round(int(rng.integers(lo, hi + 1)) * _density(look, cat))) for cat, lo, hi in arch.contents}
     for cat, partner in rules.PAIRED.items():  # one office chair and one computer per desk
         if cat in content_counts and partner in content_counts:
             content_counts[cat] = content_counts[partner]
     named_cats = {o.category for o in spec.objects}
     replaced: set[str] = set()
     items: list[Item] = []
-    for o in spec.objects:
+    for origin, o in enumerate(spec.objects):
         count = int(o.count)
         fam = next((f for f in rules.FAMILIES.values() if o.category in f), None)
         if fam is not None and any(c in content_counts for c in fam):
@@ -86,17 +101,27 @@ def plan_items(spec: SceneSpec, rng: np.random.Generator) -> list[Item]:
             elif o.category in content_counts:
                 count = max(1, content_counts[o.category])
         n_prom = 2 if OBJECTS[o.category].size_max[0] < 8 else 1
-        items += [Item(o.category, o.color, o.material, o.relation, named=True, prominent=k < n_prom)
-                  for k in range(count)]
+        items += [Item(o.category, o.color, o.material, o.relation, named=True, prominent=k < n_prom, origin=origin,
+                       label=getattr(o, "label", None), word=getattr(o, "word", "") or "") for k in range(count)]
     for cat, _, _ in arch.contents:
         if cat in named_cats or cat in replaced or content_counts[cat] == 0:
             continue
         items += [Item(cat) for _ in range(content_counts[cat])]
+    # The looks' props (neon signs for cyberpunk, torches for medieval...), when they suit the place.
+    have = {it.category for it in items}
+    for cat, lo, hi in look.props:
+        if not _fits(cat, spec.indoor) or cat in named_cats:
+            continue
+        n = int(rng.integers(lo, hi + 1))
+        if cat in have:
+            n = max(0, n - 1)
+        items += [Item(cat, origin=-2) for _ in range(n)]
     cats = {it.category for it in items}
     # Relation targets that are missing: add one of each.
     for it in list(items):
         if it.relation is not None and it.relation.target not in cats and it.relation.kind != "against_wall":
-            items.append(Item(it.relation.target, named=True, prominent=True))
+            items.append(Item(it.relation.target, named=True, prominent=True,
+                              origin=next((k for k, o in enumerate(spec.objects) if o.category == it.relation.target), -1)))
             cats.add(it.relation.target)
     # Objects that stand on tables need surfaces: a desk per computer, a table per three small things.
     needs = [it for it in items if OBJECTS[it.category].support == "table"
@@ -164,21 +189,37 @@ def sample_size(cat: str, rng: np.random.Generator) -> tuple[float, float, float
     return tuple(out)
 
 
-def plan_environment(spec: SceneSpec, items: list[Item], rng: np.random.Generator) -> LayoutEnvironment:
+def plan_environment(spec: SceneSpec, items: list[Item], rng: np.random.Generator,
+                     look: WorldLook | None = None) -> LayoutEnvironment:
     arch = ARCHETYPES[spec.archetype]
+    look = look or world_look(spec)
     indoor = bool(arch.indoor)
-    ground = arch.ground_material
-    if not indoor and spec.weather == "snow" and ground in ("grass", "dirt", "sand"):
+    ground = look.ground if look.ground and not indoor else arch.ground_material
+    ground = look.materials.get(ground, ground) if not indoor else ground
+    if not indoor and spec.weather == "snow" and ground in ("grass", "dirt", "sand", "moss", "straw"):
         ground = "snow"
     said = _surface_words(spec.prompt or "")
     ground = said.get("ground", ground)
-    wall = said.get("wall", arch.wall_material or "plaster")
+    wall = said.get("wall", look.wall or arch.wall_material or "plaster")
     lighting = lighting_for(replace(spec, indoor=indoor))
+    ground_color, wall_color = said.get("ground_color"), said.get("wall_color")
+    base_ground = ground_color or MATERIALS[ground].color
+    if spec.season == "autumn" and ground == "grass" and ground_color is None:
+        base_ground = (0.45, 0.42, 0.16)
+    if look.grade:
+        from pipelines.procedural.styles import grade_color
+
+        ground_color = grade_color(base_ground, look.grade)
+        wall_color = grade_color(wall_color or MATERIALS[wall].color, look.grade)
+    elif base_ground is not ground_color:
+        ground_color = tuple(base_ground) if spec.season == "autumn" else ground_color
+    said = {**said, "ground_color": ground_color, "wall_color": wall_color}
     if indoor:
         a = float(rng.uniform(0.88, 1.14))
         W, D = 2 * arch.extent * a, 2 * arch.extent / a
         area = sum(min(OBJECTS[it.category].size_max[0] * OBJECTS[it.category].size_max[2], (0.6 * arch.extent) ** 2)
-                   for it in items if OBJECTS[it.category].support in ("floor", "ground") and it.category not in rules.FLAT)
+                   for it in items if OBJECTS[it.category].support in ("floor", "ground") and it.category not in rules.FLAT
+                   and it.category not in rules.WATER)
         # (outdoor things asked for indoors are scaled down to fit, see Placer._fit_indoor)
         if area > 0.3 * W * D:
             g = math.sqrt(area / (0.3 * W * D))
@@ -189,7 +230,8 @@ def plan_environment(spec: SceneSpec, items: list[Item], rng: np.random.Generato
                                  wall_material=wall, wall_color=said.get("wall_color"), lighting=lighting)
     E = float(arch.extent)
     area = sum(OBJECTS[it.category].size_max[0] * OBJECTS[it.category].size_max[2] for it in items
-               if it.category not in rules.BACKDROP)
+               if it.category not in rules.BACKDROP and it.category not in rules.WATER
+               and OBJECTS[it.category].place not in ("span", "shore"))
     if area > 0.22 * (2 * E) ** 2:
         E = round(math.sqrt(area / 0.22) / 2, 3)
     return LayoutEnvironment(archetype=arch.key, indoor=False, extent=E, ground_material=ground,

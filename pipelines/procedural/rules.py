@@ -76,3 +76,56 @@ PATH_SIDE = {"park": {"bench", "street_lamp", "trash_can"}, "village": {"mailbox
 STREET_ARCHETYPES = {"city_street"}
 ROAD_HALF_WIDTH = 4.0  # city street: road |z| < 4, sidewalks to 6.5, buildings beyond
 SIDEWALK_OUTER = 6.5
+
+
+def _from_data():
+    """Placement rules that the vocabulary's data declares (``place``, ``light``, ``support``)."""
+    from marble.vocab import OBJECTS
+
+    for c in OBJECTS.values():
+        if c.place == "backdrop":
+            BACKDROP.add(c.key)
+        elif c.place == "edge" and c.key not in EDGE_RING:
+            EDGE_RING[c.key] = (0.5, 0.92)
+        if c.support == "wall" and c.key not in WALL_MOUNTED:
+            WALL_MOUNTED[c.key] = 1.5
+        if c.family in ("tree",) or c.key in ("hay_bale", "gazebo", "shed", "barn", "market_stall"):
+            SNOWY.add(c.key)
+
+
+BACKDROP = set(BACKDROP)
+_from_data()
+
+# Water bodies, and what may stand in or over them.
+WATER = {"pond", "river", "lake", "sea", "waterfall"}
+SPANNERS = {"bridge", "footbridge", "pier"}
+OPEN_WATER = {"river", "sea"}
+WET = {"bridge", "footbridge", "pier", "boat", "ship", "sailboat", "motorboat", "gondola", "submarine", "duck", "swan",
+       "fish", "shark", "whale", "dolphin", "jellyfish", "seaweed", "tall_grass", "willow_tree"}
+# Surfaces for the new categories (top height fraction, usable inset).
+SURFACES.update({"workbench": (1.0, 0.85), "bar_counter": (1.0, 0.85), "altar": (1.0, 0.8), "dining_set": (1.0, 0.7),
+                 "school_desk": (1.0, 0.8), "cabinet": (1.0, 0.85), "market_stall": (0.42, 0.8), "platform": (1.0, 0.9),
+                 "display_case": (1.0, 0.8), "crate": (1.0, 0.8), "pier": (1.0, 0.8), "castle_wall": (0.82, 0.5),
+                 "stone_wall": (1.0, 0.6)})
+TABLE_TARGETS = TABLE_TARGETS + ("bar_counter", "dining_set", "workbench", "cabinet", "altar", "school_desk",
+                                 "market_stall", "display_case")
+WALL_INDOOR |= {"cabinet", "shelving", "server_rack", "vending_machine", "washing_machine", "bar_counter", "clock",
+                "blackboard", "piano", "bathtub", "toilet", "sink", "shower", "display_case", "throne", "altar",
+                "anvil_tools", "console", "easel_painting", "mirror", "tapestry", "coat_rack"}
+IMPLICIT.update({
+    "stool": [("next_to", "bar_counter", None)],
+    "pew": [("in_front_of", "altar", None)],
+    "school_desk": [("in_front_of", "blackboard", None)],
+    "candle": [("on", "table", None), ("on", "altar", None), ("on", "dining_set", None)],
+    "food": [("on", "table", None), ("on", "dining_set", None), ("on", "bar_counter", None), ("on", "market_stall", None)],
+    "fruit": [("on", "market_stall", None), ("on", "table", None), ("on", "counter", None)],
+    "coffee_machine": [("on", "bar_counter", None), ("on", "counter", None)],
+    "knight": [("near", "castle", None), ("near", "throne", None)],
+    "footbridge": [("over", "river", None)],
+    "bridge": [("over", "river", None)],
+    "pier": [("over", "sea", None), ("over", "lake", None)],
+    "gate": [("next_to", "castle_wall", None)],
+    "chair": IMPLICIT["chair"] + [("around", "dining_set", None), ("in_front_of", "school_desk", None)],
+    "washing_machine": [("next_to", "washing_machine", None)],
+})
+FAMILIES["tree"] |= {"willow_tree", "cherry_tree", "acacia_tree", "dead_tree", "jungle_tree"}

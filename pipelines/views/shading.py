@@ -98,6 +98,9 @@ def lamp_lights(layout: Layout) -> np.ndarray:
     rows = []
     for o in layout.objects:
         spec = LAMPS.get(o.label)
+        light = (o.params or {}).get("light")  # lights the vocabulary declares (torches, neon signs)
+        if light is not None and len(light) == 5:
+            spec = (float(light[0]), tuple(float(c) for c in light[1:4]), float(light[4]))
         if spec is None:
             continue
         frac, color, power = spec

@@ -100,6 +100,7 @@ def generate(
         f"Generated {world.num_splats:,} splats and {world.num_triangles:,} triangles in {len(world.layers)} layers "
         f"({t_gen:.1f} s, {t_all:.1f} s with files)."
     )
+    _print_report(world)
     metrics = world.provenance.metrics or {}
     if "refine_psnr_after_db" in metrics:
         typer.echo(f"Refinement: {metrics['refine_psnr_before_db']:.1f} -> {metrics['refine_psnr_after_db']:.1f} dB "
@@ -113,6 +114,18 @@ def generate(
         typer.echo(f"  {f['path']:<24} {f['bytes'] / 1e6:8.2f} MB")
     typer.echo(f"  {'manifest.json':<24}")
     sys.stdout.flush()
+
+
+def _print_report(world) -> None:
+    """What the prompt asked for and what became of it: built, approximated (with similarity), not built (why)."""
+    report = world.provenance.report or {}
+    if not report:
+        return
+    from marble.text import describe_report
+
+    typer.echo("What the prompt asked for:")
+    for line in describe_report(report).splitlines():
+        typer.echo(f"  {line}")
 
 
 def _check_out_dir(out: Path) -> None:

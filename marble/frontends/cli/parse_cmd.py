@@ -14,8 +14,11 @@ def parse(
     no_embeddings: bool = typer.Option(
         False, "--no-embeddings", help="Match words with the built-in word lists only (skips loading the text model)."),
 ) -> None:
-    """Parse PROMPT into a SceneSpec: archetype, objects with counts, colours, materials and relations,
-    time of day, weather and style. Exit code 2 on an empty or too-long prompt."""
+    """Parse PROMPT into a SceneSpec: scene type, objects with counts, colours, materials and relations,
+    time of day, weather, styles and moods, then what will be built, what is approximated (with its
+    similarity; unknown nouns become their family's shape, labelled with your word) and what is not
+    built (and why). A scene type matched below 0.5 is marked as a guess. Exit code 2 on an empty or
+    too-long prompt."""
     from marble.text import describe_spec, parse_prompt
 
     spec = parse_prompt(prompt, embedder=False if no_embeddings else None)

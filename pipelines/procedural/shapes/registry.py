@@ -41,3 +41,19 @@ def generic_box(b: MeshBuilder, obj: LayoutObject, rng: np.random.Generator) -> 
     """Fallback for labels without a generator (user blockouts): a plain box."""
     w, h, d = obj.size
     b.box(b.part("body", obj.material, obj.color), (w, h, d), (0.0, h / 2, 0.0))
+
+
+FamilyFn = Callable[[MeshBuilder, LayoutObject, np.random.Generator, dict], None]
+FAMILY_SHAPES: dict[str, FamilyFn] = {}
+"""Shape family -> generator ``fn(b, obj, rng, params)``; ``params`` merges the category's and the object's."""
+
+
+def register_family(*keys: str) -> Callable[[FamilyFn], FamilyFn]:
+    """Decorator: register the generator of one or more shape families."""
+
+    def deco(fn: FamilyFn) -> FamilyFn:
+        for k in keys:
+            FAMILY_SHAPES[k] = fn
+        return fn
+
+    return deco

@@ -16,7 +16,7 @@ from pipelines.procedural import (
     synthesize_layout,
     terrain_height,
 )
-from pipelines.procedural.shapes import SHAPES, build_object
+from pipelines.procedural.shapes import build_object
 
 
 def make_obj(key: str, variant: int, t: float = 0.5) -> LayoutObject:
@@ -30,9 +30,14 @@ def spec_for(archetype: str, objects=(), **kw) -> SceneSpec:
     return SceneSpec(prompt=archetype, archetype=archetype, indoor=ARCHETYPES[archetype].indoor, objects=list(objects), **kw)
 
 
-def test_every_category_has_its_own_generator():
-    assert set(OBJECTS) <= set(SHAPES)
-    assert len({SHAPES[k] for k in OBJECTS}) >= 30  # distinct procedural shapes, not one box for all
+def test_every_category_has_a_generator_of_its_own_or_of_its_family():
+    from pipelines.procedural.shapes import generator_for
+    from pipelines.procedural.shapes.registry import generic_box
+
+    fns = {k: generator_for(k)[0] for k in OBJECTS}
+    assert all(fn is not generic_box for fn in fns.values()), [k for k, fn in fns.items() if fn is generic_box]
+    assert len(set(fns.values())) >= 50  # distinct procedural shapes, not one box for all
+    assert len(OBJECTS) >= 200
 
 
 @pytest.mark.parametrize("key", list(OBJECTS))
@@ -230,7 +235,7 @@ def test_bad_input():
 
 
 def test_unknown_label_falls_back_to_a_box():
-    obj = LayoutObject(name="thing_0", label="spaceship", position=(0, 0, 0), size=(2.0, 1.0, 3.0))
+    obj = LayoutObject(name="thing_0", label="zorblax", position=(0, 0, 0), size=(2.0, 1.0, 3.0))
     mesh, fp, parts = build_object(obj)
     np.testing.assert_allclose(mesh.bounds[1] - mesh.bounds[0], (2.0, 1.0, 3.0))
     assert mesh.is_watertight and len(parts) == 1
