@@ -26,8 +26,21 @@ def read_input_bytes(path: str | Path) -> bytes:
     return p.read_bytes()
 
 
-def check_count(path: str | Path, count: int, *, what: str = "splats") -> int:
-    """Refuse negative counts and counts over ``max_splats``; returns ``count``."""
+SPLAT_BYTES = 300
+"""Peak bytes to import one splat without SH bands (measured 160-290 across PLY, SPZ and GLB)."""
+SH_VALUE_BYTES = 70
+"""Peak bytes per SH rest coefficient of a splat (degree 3 has 15: measured 640-1300 B a splat in all)."""
+
+
+def splat_bytes(sh_coefficients: int = 0) -> int:
+    """Peak bytes importing one splat with ``sh_coefficients`` rest coefficients (0, 3, 8, 15, 24) takes."""
+    return SPLAT_BYTES + SH_VALUE_BYTES * max(0, int(sh_coefficients))
+
+
+def check_count(path: str | Path, count: int, *, what: str = "splats", bytes_each: int | None = None) -> int:
+    """Refuse negative counts, counts over ``max_splats`` (``max_triangles``), and counts whose decoding
+    would take more than the memory budget at ``bytes_each`` (default: a splat without SH, or a
+    triangle); returns ``count``."""
     cap = limits().max_splats if what == "splats" else limits().max_triangles
     if count < 0:
         raise FormatError(f"{Path(path).name}: negative {what} count {count}")
@@ -36,8 +49,8 @@ def check_count(path: str | Path, count: int, *, what: str = "splats") -> int:
             f"{Path(path).name}: {count} {what} is over the limit of {cap} "
             f"({env_var('max_splats' if what == 'splats' else 'max_triangles')})"
         )
-    # decoded splats take ~60 bytes each in float32 plus temporaries; triangles ~100 with vertices
-    check_memory(count * (240 if what == "splats" else 100), f"{Path(path).name}: importing {count:,} {what}")
+    each = bytes_each if bytes_each is not None else (splat_bytes() if what == "splats" else 100)
+    check_memory(count * each, f"{Path(path).name}: importing {count:,} {what}")
     return count
 
 

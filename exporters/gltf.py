@@ -24,7 +24,7 @@ import numpy as np
 import trimesh
 from PIL import Image
 
-from exporters.binary import check_count, read_input_bytes, require_bytes
+from exporters.binary import check_count, read_input_bytes, require_bytes, splat_bytes
 from exporters.gltf_accessors import AccessorReader
 from exporters.gltf_builder import (
     CHUNK_BIN,
@@ -41,7 +41,7 @@ from exporters.khr_splats import (
 )
 from exporters.scene import ExportOptions, ExportScene
 from marble.color import linear_to_srgb, srgb_to_linear
-from marble.errors import FormatError, InputError
+from marble.errors import FormatError, InputError, MarbleError
 from marble.io import atomic_write, parse_json
 
 
@@ -267,7 +267,7 @@ def decode_glb(path: str | Path, data: bytes):
     read = AccessorReader(name, doc, binary)
     log_scale = legacy_log_scale(doc)
     world = World(provenance=Provenance(inputs={"import": name}))
-    total_splats = 0
+    total_splats = splat_memory = 0
     try:
         matrices = _node_matrices(doc, name)
         keys = _layer_keys(doc, matrices)
@@ -280,8 +280,11 @@ def decode_glb(path: str | Path, data: bytes):
             splats, tris = [], []
             for prim in mesh_doc.get("primitives", []):
                 if is_splat_primitive(prim):
-                    total_splats += read.count((prim.get("attributes") or {}).get("POSITION"))
-                    check_count(name, total_splats)  # before any splat is decoded
+                    attrs = prim.get("attributes") or {}
+                    total_splats += read.count(attrs.get("POSITION"))
+                    sh = sum(1 for k in attrs if "SH_DEGREE_" in k and "SH_DEGREE_0_" not in k)
+                    splat_memory += read.count(attrs.get("POSITION")) * splat_bytes(sh)
+                    check_count(name, total_splats, bytes_each=splat_memory // max(total_splats, 1))  # before decoding
                     splats.append(decode_splat_primitive(prim, read, name=name, log_scale=log_scale))
                 elif prim.get("mode", 4) == 4:
                     tris.append(_decode_triangles(prim, read, doc, binary, name))
@@ -307,7 +310,7 @@ def decode_glb(path: str | Path, data: bytes):
             label = (node.get("extras") or {}).get("label", base) if isinstance(node.get("extras"), dict) else base
             world.add_layer(Layer(world.unique_name(str(base)), label=str(label), gaussians=g, mesh=mesh))
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        if isinstance(exc, FormatError):
+        if isinstance(exc, MarbleError):  # already one line (a FormatError, a BudgetError)
             raise
         raise FormatError(f"{name}: inconsistent glTF document ({type(exc).__name__}: {exc})") from exc
     if not world.layers:

@@ -91,6 +91,8 @@ def read_ply(path: str | Path, data: bytes) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for el in elements:
         dt = el.dtype(endian)
+        # decoding a row takes about 100 B plus 3.6x its stored size (float copies of every property)
+        check_count(path, el.count, what="splats", bytes_each=100 + int(3.6 * dt.itemsize))
         need = el.count * dt.itemsize
         require_bytes(path, len(data) - offset, need, f"element {el.name!r} ({el.count} rows)")
         arr = np.frombuffer(data, dtype=dt, count=el.count, offset=offset)

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exporters.binary import check_count, require_bytes
+from exporters.binary import check_count, require_bytes, splat_bytes
 from marble.errors import FormatError
 
 MAGIC = 0x5053474E  # "NGSP" little-endian
@@ -134,7 +134,7 @@ def _check_header(path, magic: int, version: int, n: int, degree: int, versions)
         raise FormatError(f"{name}: SPZ version {version} is not supported (2, 3 or 4)")
     if degree > MAX_SH_DEGREE:
         raise FormatError(f"{name}: SH degree {degree} is invalid (0..{MAX_SH_DEGREE})")
-    check_count(path, n)
+    check_count(path, n, bytes_each=splat_bytes(sh_dim(degree)))
 
 
 def _read_gzip(path, data: bytes) -> tuple[SpzHeader, bytes]:

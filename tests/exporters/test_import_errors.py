@@ -14,7 +14,7 @@ import pytest
 
 from exporters import export, import_file
 from exporters.samples import random_gaussians, sample_world
-from marble.errors import FormatError, InputError
+from marble.errors import BudgetError, FormatError, InputError
 from marble.world import Layer, World
 
 
@@ -235,3 +235,19 @@ def test_embedded_texture_over_the_pixel_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("MARBLE_MAX_IMAGE_PIXELS", "100")
     with pytest.raises(FormatError, match="64x64, over the limit"):
         import_file(path)
+
+
+@pytest.mark.parametrize("ext", [".spz", ".ply", ".glb"])
+def test_memory_budget_counts_sh_bands_before_decoding(ext, tmp_path, monkeypatch):
+    """Degree-3 splats take ~4x the memory of plain ones to import: a file that would not fit the
+    budget is refused from its header, before anything is inflated or decoded."""
+    from exporters.binary import splat_bytes
+
+    n = 20_000
+    path = export(World([Layer("a", gaussians=random_gaussians(n, sh_degree=3))]), tmp_path / f"sh3{ext}")[0]
+    assert splat_bytes(15) > 4 * splat_bytes(0) // 1.5
+    monkeypatch.setenv("MARBLE_MEMORY_BUDGET_BYTES", str(n * splat_bytes(0) * 2))  # enough without SH only
+    with pytest.raises(BudgetError, match=f"importing {n:,} splats"):
+        import_file(path)
+    monkeypatch.setenv("MARBLE_MEMORY_BUDGET_BYTES", str(n * splat_bytes(15) * 4))
+    assert import_file(path).num_splats == n
