@@ -354,6 +354,8 @@ class Assembler:
                 p.has(ARCHETYPE) and not p.has(OBJECT) for p in self.spans[i + 1:])
             if self.indoor_hints > 0 or any(ARCHETYPES[a[0]].indoor for a in self.archetypes):
                 arch = None
+            elif OBJECTS[obj.key].indoor is True and not ARCHETYPES[arch.key].indoor:
+                obj = None  # "a lighthouse on a rocky island": with nothing indoors said, the place, not the counter
             elif self.rel is not None or other_place:
                 if not other_place:
                     self.archetypes.append((arch.key, 0.5, sp.score * 0.5, sp.start))
