@@ -27,6 +27,8 @@ from marble.world import World
 DEFAULT_FORMATS = ("ply", "glb")
 MANIFEST_NAME = "manifest.json"
 BUNDLE_NAME = "world.marble"
+MANIFEST_EVAL = {"eye": 4, "aerial": 2, "width": 192, "height": 120}
+"""Held-out cameras ``generate`` checks a world at for its manifest (a quick look; ``marble eval`` does more)."""
 
 
 def check_formats(formats) -> list[str]:
@@ -94,6 +96,7 @@ def write_outputs(
     preset=None,
     progress: ProgressFn | None = None,
     extra_manifest: dict | None = None,
+    evaluate: bool | dict = False,
 ) -> dict:
     """Write ``world.marble``, one export per format, previews, an optional orbit video and ``manifest.json``.
 
@@ -107,6 +110,9 @@ def write_outputs(
         preset: ``Preset`` (or name) for preview sizes; defaults to the world's preset.
         progress: ``(stage, fraction, message)`` callback.
         extra_manifest: more keys to put in the manifest (e.g. job info).
+        evaluate: also check the world at held-out cameras (:func:`marble.api.evaluate`; a dict
+            gives its options, ``True`` the quick set :data:`MANIFEST_EVAL`) and record the figures
+            under ``eval`` in the manifest.
 
     Returns:
         The manifest dict that was written.
@@ -145,6 +151,15 @@ def write_outputs(
         files.append(Path(write_orbit_video(world, out / "orbit.mp4", progress=progress)))
         timings["video"] = time.perf_counter() - t0
 
+    figures = None
+    if evaluate:
+        t0 = time.perf_counter()
+        from marble.api import evaluate as _evaluate
+
+        opts = dict(MANIFEST_EVAL, **(evaluate if isinstance(evaluate, dict) else {}))
+        figures = _evaluate(world, progress=progress, **opts).summary()
+        timings["eval"] = time.perf_counter() - t0
+
     prov = world.provenance
     manifest = {
         "marble": _marble_version(),
@@ -154,6 +169,7 @@ def write_outputs(
                    "labels": sorted({layer.label for layer in world.layers})},
         "timings": {"generate": prov.timings, "write": {k: round(v, 4) for k, v in timings.items()}},
         "metrics": prov.metrics,
+        **({"eval": figures} if figures is not None else {}),
         "profile": profile,
         "exports": export_info,
         "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],
