@@ -168,6 +168,8 @@ class TextToWorldPipeline:
                                                               preset=preset, seed=seed, environment=environment,
                                                               progress=progress)
         timings["fusion"] = time.perf_counter() - t0
+        for k, v in (coverage_stats.pop("timings", None) or {}).items():  # timings stay out of the bundle
+            timings[f"coverage_{k}"] = v
 
         t0 = time.perf_counter()
         report(progress, "assemble", 0.0)

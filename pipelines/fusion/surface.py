@@ -64,7 +64,12 @@ PREFILTER = 0.3
 MIN_VIEW_DISTANCE = 1.5
 """Closest a viewer typically sees a surface from, metres (for the baked fog)."""
 
-MAX_SPACING = 25.0
+SMALL_FACE = 0.5
+"""A face under ``SMALL_FACE x spacing^2`` in area is one of many tiny ones (window panes, far
+boxes): only that share of them keep a splat, widened to cover the ones dropped, so a mesh of more
+faces than the budget still fits it."""
+
+MAX_SPACING = 250.0
 """Coarsest spacing, metres (the far field at the horizon)."""
 
 
@@ -142,10 +147,17 @@ def _cells(length: np.ndarray, spacing: np.ndarray) -> np.ndarray:
     return np.maximum(np.ceil(length / spacing - 1e-9), 1).astype(np.int64)
 
 
+def _small_share(area: np.ndarray, spacing: np.ndarray) -> np.ndarray:
+    """Share of the faces smaller than a cell that keep their one splat (the rest are covered by the
+    widened splats of those kept): ``min(1, area / (SMALL_FACE x spacing^2))``."""
+    return np.minimum(1.0, area / (SMALL_FACE * spacing * spacing))
+
+
 def _estimate(fr, spacing: np.ndarray, weight: np.ndarray) -> float:
     m = _cells(np.linalg.norm(fr["u"], axis=1), spacing)
     n = _cells(np.linalg.norm(fr["v"], axis=1), spacing)
-    cells = np.where((m == 1) & (n == 1), 1.0, m * n / 2.0 + (m + n) / 2.0)
+    single = (m == 1) & (n == 1)
+    cells = np.where(single, _small_share(fr["area"], spacing), m * n / 2.0 + (m + n) / 2.0)
     return float(np.sum(cells * weight))
 
 
@@ -153,14 +165,18 @@ def _spacing(lam: float, dist: np.ndarray, min_spacing: float, factor: np.ndarra
     return np.clip(lam * factor * np.maximum(1.0, dist / NEAR_DISTANCE), min_spacing, MAX_SPACING)
 
 
-def _lattice(fr, faces: np.ndarray, spacing: np.ndarray):
-    """Sample points of the chosen faces: face index, (a, b) along (u, v), and the cell edge vectors."""
+def _lattice(fr, faces: np.ndarray, spacing: np.ndarray, rng: np.random.Generator):
+    """Sample points of the chosen faces: face index, (a, b) along (u, v), cell counts, whether the
+    face has one splat, and that splat's widening (``1 / sqrt(kept share)`` of small faces)."""
     lu = np.linalg.norm(fr["u"][faces], axis=1)
     lv = np.linalg.norm(fr["v"][faces], axis=1)
     m = _cells(lu, spacing)
     n = _cells(lv, spacing)
     single = (m == 1) & (n == 1)
-    per = np.where(single, 1, m * n)
+    share = np.where(single, _small_share(fr["area"][faces], spacing), 1.0)
+    kept = rng.random(len(faces)) < share
+    widen_face = np.where(single, 1.0 / np.sqrt(np.maximum(share, 1e-6)), 1.0)
+    per = np.where(single, kept.astype(np.int64), m * n)
     total = int(per.sum())
     fid = np.repeat(np.arange(len(faces)), per)
     start = np.repeat(np.cumsum(per) - per, per)
@@ -178,7 +194,7 @@ def _lattice(fr, faces: np.ndarray, spacing: np.ndarray):
     s1 = single[fid]
     a = np.where(s1, 1.0 / 3.0, a)
     b = np.where(s1, 1.0 / 3.0, b)
-    return fid, a, b, mf, nf, s1
+    return fid, a, b, mf, nf, s1, widen_face[fid]
 
 
 def _covariance_axes(cu: np.ndarray, cv: np.ndarray, normal: np.ndarray, frac: np.ndarray):
@@ -270,10 +286,10 @@ def surface_splats(
     faces = np.flatnonzero((weight > 0) | big)
     for attempt in range(4):
         spacing = _spacing(lam, dist[faces], min_spacing, factor[faces])
-        fid, a, b, mf, nf, single = _lattice(fr, faces, spacing)
-        if len(fid) <= budget * 1.15 or attempt == 3:
+        fid, a, b, mf, nf, single, widen = _lattice(fr, faces, spacing, np.random.default_rng([int(seed), attempt]))
+        if len(fid) <= budget * 1.15 or attempt == 3 or lam >= MAX_SPACING:
             break
-        lam *= math.sqrt(len(fid) / budget) * 1.02
+        lam = min(lam * math.sqrt(len(fid) / budget) * 1.02, MAX_SPACING)
     face = faces[fid]
     u = fr["u"][face]
     v = fr["v"][face]
@@ -287,7 +303,7 @@ def surface_splats(
         rng = np.random.default_rng(seed)
         drop = rng.choice(idx, size=int(keep.sum() - budget), replace=False)
         keep[drop] = False
-    face, a, b, mf, nf, single = face[keep], a[keep], b[keep], mf[keep], nf[keep], single[keep]
+    face, a, b, mf, nf, single, widen = face[keep], a[keep], b[keep], mf[keep], nf[keep], single[keep], widen[keep]
     points, normal, u, v = points[keep], normal[keep], u[keep], v[keep]
     t_sample = time.perf_counter()
     report(progress, "coverage", 0.7, "shading")
@@ -313,7 +329,7 @@ def surface_splats(
     rgb, shading_normal = renderer.shade_surface(face, w[:, 1:].astype(np.float32), points, normal, fog_dist,
                                                  offsets=offsets)
     t_shade = time.perf_counter()
-    frac = np.where(single, SINGLE_SIGMA_FRACTION, SIGMA_FRACTION)
+    frac = np.where(single, SINGLE_SIGMA_FRACTION * np.minimum(widen, 6.0), SIGMA_FRACTION)
     tangent, sig1, sig2 = _covariance_axes(cu, cv, normal, frac)
     layer = fr["layer"][face]
     out: dict[str, Gaussians] = {}

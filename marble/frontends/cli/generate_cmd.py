@@ -101,6 +101,8 @@ def generate(
         f"Generated {world.num_splats:,} splats and {world.num_triangles:,} triangles in {len(world.layers)} layers "
         f"({t_gen:.1f} s, {t_all:.1f} s with files)."
     )
+    for text in (world.provenance.inputs or {}).get("warnings", []):
+        typer.echo(f"warning: {text}", err=True)
     metrics = world.provenance.metrics or {}
     if "refine_psnr_after_db" in metrics:
         typer.echo(f"Refinement: {metrics['refine_psnr_before_db']:.1f} -> {metrics['refine_psnr_after_db']:.1f} dB "
