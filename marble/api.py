@@ -130,6 +130,20 @@ def walk_points(world: "World") -> np.ndarray | None:
     return layout_walk(world)
 
 
+def evaluate(world: "World", **options):
+    """How complete ``world`` is from places a user can reach: :func:`pipelines.evaluate.evaluate_world`.
+
+    Renders held-out cameras (random eye-level spots on the walkable ground, aerial views 45 degrees
+    down; head-sized moves for worlds without a layout) and reports holes, floaters and, where the
+    layout gives a procedural ground truth, PSNR. Options: ``eye``, ``aerial``, ``width``, ``height``,
+    ``fov_y_deg``, ``seed``, ``frames_dir``, ``progress``. Returns an ``EvalReport``
+    (``.summary()``, ``.to_dict()``, ``.format()``).
+    """
+    from pipelines.evaluate import evaluate_world
+
+    return evaluate_world(world, **options)
+
+
 def camera_path(world: "World", kind: str = "orbit", **options) -> "list[Camera]":
     """:func:`marble.render.paths.camera_path` with a generated world's walk path filled in for ``"walk"``."""
     from marble.render.paths import camera_path as _camera_path

@@ -13,6 +13,7 @@ from marble.layout import Layout
 from marble.world import Environment, Layer, Provenance, World
 
 SKY_LAYER = "sky"
+FAR_FIELD_LABEL = "far_field"
 
 
 @dataclass
@@ -79,6 +80,8 @@ def assemble_world(
             budget = preset.mesh_faces_environment if _is_environment(geom) else preset.mesh_faces_object
             mesh = bake_vertex_colors(geom, seed=seed, max_faces=budget)
             meta = {"materials": [p.material for p in geom.parts]}
+            if geom.label == FAR_FIELD_LABEL:  # reaches the horizon: kept out of scene bounds and framing
+                meta["environment"] = True
             world.add_layer(Layer(geom.name, label=geom.label, gaussians=splats, mesh=mesh, transform=T, meta=meta))
     for name, splats in fused_gaussians.items():
         if name in geometry_names or splats is None or splats.num_splats == 0:
@@ -96,4 +99,5 @@ def assemble_world(
 
 def _is_environment(geom) -> bool:
     """Ground, floor, walls and ceiling sit at the identity transform and span the whole scene."""
-    return geom.name in ("ground", "floor", "walls", "ceiling", "water") or geom.label in ("ground", "floor", "walls", "ceiling", "water")
+    env = ("ground", "floor", "walls", "ceiling", "water", FAR_FIELD_LABEL)
+    return geom.name in env or geom.label in env

@@ -181,6 +181,7 @@ class ImageToWorldPipeline:
         from pipelines.lift.align import align_depth
         from pipelines.lift.geometric_depth import GROUND, SKY, estimate_geometric_depth
         from pipelines.lift.loop import warp_and_inpaint
+        import warnings as _warnings
 
         self.check_inputs(seed=seed, trajectory=trajectory, num_views=num_views, fov_y_deg=fov_y_deg,
                           camera_height=camera_height, walk_distance=walk_distance, depth_hint=depth_hint)
@@ -199,6 +200,9 @@ class ImageToWorldPipeline:
             depth, align_info = align_depth(est.values, geo.depth, mask, space=est.space)
         sky = est.sky if est.sky is not None else geo.region == SKY
         depth = np.where(sky, np.inf, depth).astype(np.float32)
+        warnings, closeup = photo_warnings(geo, estimator=self.depth_estimator.name)
+        if depth_hint is None and closeup and np.isfinite(depth).any():
+            depth_hint = CLOSEUP_DISTANCE  # no sky, hardly any ground: a close-up, not a place
         if depth_hint is not None and np.isfinite(depth).any():
             depth = (depth * (depth_hint / float(np.median(depth[np.isfinite(depth)])))).astype(np.float32)
         ids = np.where(np.isfinite(depth), geo.object_ids, -1).astype(np.int32)
@@ -206,6 +210,8 @@ class ImageToWorldPipeline:
                      confidence=np.where(np.isfinite(depth), 0.9, 0.0).astype(np.float32), source="image")
         timings["depth"] = time.perf_counter() - t0
         report(progress, "depth", 1.0, self.depth_estimator.name)
+        for text in warnings:
+            _warnings.warn(text, RuntimeWarning, stacklevel=2)
 
         t0 = time.perf_counter()
         n = num_views if num_views is not None else (preset.ring_views if trajectory == "ring" else preset.walk_views + 1)
@@ -236,7 +242,7 @@ class ImageToWorldPipeline:
         world.provenance = Provenance(
             prompt=prompt, seed=seed, preset=preset.name,
             inputs={"image": _image_label(image), "trajectory": trajectory, "views": len(loop.views),
-                    "fov_y_deg": fov_y_deg, "camera_height": camera_height},
+                    "fov_y_deg": fov_y_deg, "camera_height": camera_height, "warnings": warnings},
             stages={"depth": self.depth_estimator.name, "inpaint": self.inpainter.name, "fusion": "voxel-merge",
                     "meshes": "tsdf" if meshes else "none", "refine": refined},
             versions=Provenance.collect_versions(), timings=timings,
@@ -280,6 +286,43 @@ class ImageToWorldPipeline:
         if skipped:
             stats["meshes_skipped"] = ",".join(skipped)
         return world, stats
+
+
+CLOSEUP_DISTANCE = 1.0
+"""Median distance, metres, a photo with no sky and hardly any ground is lifted at (a close-up of
+things on a table, not a landscape: the ground-plane geometry would make it hundreds of metres wide)."""
+
+SCENE_MIN_GROUND = 0.08
+"""Share of ground pixels below which a photo without sky does not look like a place."""
+
+
+def photo_warnings(geo, *, estimator: str) -> tuple[list[str], bool]:
+    """What the user should know about how a photo was lifted, and whether it reads as a close-up.
+
+    Args:
+        geo: the :class:`pipelines.lift.geometric_depth.GeometricDepthResult` of the photo.
+        estimator: name of the depth estimator that ran.
+    Returns:
+        ``(warnings, closeup)``: one-line messages (the geometric estimator guesses depth from where
+        things meet the ground; a photo with no sky and little ground is not a scene, or all sky and
+        no ground: nothing to stand on), and ``True`` when the photo is lifted as a close-up
+        (:data:`CLOSEUP_DISTANCE`).
+    """
+    from pipelines.lift.geometric_depth import GROUND, SKY
+
+    out: list[str] = []
+    sky = float(np.mean(geo.region == SKY))
+    ground = float(np.mean(geo.region == GROUND))
+    if estimator == "geometric":
+        out.append("depth was guessed by the geometric estimator (no depth model): shapes are flat cards standing "
+                   "on the ground; pass --depth-model for real depth")
+    closeup = sky < 0.01 and ground < SCENE_MIN_GROUND
+    if closeup:
+        out.append(f"the photo does not look like a scene (no sky, {100 * ground:.0f}% ground): lifted as a close-up "
+                   f"about {CLOSEUP_DISTANCE:g} m away; pass a depth hint if it is a place")
+    elif ground < 0.02 and sky > 0.6:
+        out.append("the photo is mostly sky with no ground to stand on (a sky or space photo?): the world is a backdrop")
+    return out, closeup
 
 
 def _image_label(image) -> str:

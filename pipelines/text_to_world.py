@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from marble.layout import Layout, SceneSpec
 from marble.options import resolve_refine_steps
 from marble.presets import Preset, get_preset
@@ -135,7 +137,6 @@ class TextToWorldPipeline:
 
     def _build(self, layout, *, spec, prompt, seed, preset, progress, measure_fidelity, timings,
                refine_steps: int = 0) -> TextToWorldOutput:
-        from pipelines.fusion import fuse_views
         from pipelines.procedural import build_scene_geometry
         from pipelines.views import camera_rig, render_views
 
@@ -147,7 +148,11 @@ class TextToWorldPipeline:
 
         t0 = time.perf_counter()
         cameras = camera_rig(layout, preset=preset, seed=seed)
-        views = render_views(layout, geometry, cameras, seed=seed, progress=_sub(progress, "views"))
+        # Views are rendered only when something needs them: a painter repaints them, refinement
+        # fits to them, the fidelity check compares with them. The procedural colours themselves
+        # come straight from the geometry (coverage below).
+        need_views = self.painter is not None or bool(refine_steps) or measure_fidelity
+        views = render_views(layout, geometry, cameras, seed=seed, progress=_sub(progress, "views")) if need_views else []
         timings["views"] = time.perf_counter() - t0
 
         painter_name = "procedural"
@@ -159,8 +164,12 @@ class TextToWorldPipeline:
 
         environment = environment_for(layout)
         t0 = time.perf_counter()
-        fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=_sub(progress, "fusion"))
+        gaussians, sky, coverage_stats, fusion_name = _splats(layout, geometry, views, painted=self.painter is not None,
+                                                              preset=preset, seed=seed, environment=environment,
+                                                              progress=progress)
         timings["fusion"] = time.perf_counter() - t0
+        for k, v in (coverage_stats.pop("timings", None) or {}).items():  # timings stay out of the bundle
+            timings[f"coverage_{k}"] = v
 
         t0 = time.perf_counter()
         report(progress, "assemble", 0.0)
@@ -174,19 +183,19 @@ class TextToWorldPipeline:
                 "layout": "procedural" if spec is not None else "user-layout",
                 "views": "open3d-raycast",
                 "paint": painter_name,
-                "fusion": "voxel-merge",
+                "fusion": fusion_name,
             },
             versions=Provenance.collect_versions(),
             report=prompt_report(layout),
         )
         world = assemble_world(
-            fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
+            gaussians, sky=sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
             environment=environment, cameras=cameras, provenance=provenance, seed=seed, preset=preset,
         )
         timings["assemble"] = time.perf_counter() - t0
         report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
 
-        metrics: dict = {}
+        metrics: dict = {"coverage": coverage_stats}
         if refine_steps:
             from pipelines.refine import refine_world
 
@@ -210,6 +219,43 @@ def prompt_report(layout: Layout) -> dict:
     """The layout's account of its prompt (built / approximated / not built, see ``marble.text.report``)."""
     spec = layout.spec
     return dict(spec.report) if spec is not None and spec.report else {}
+
+
+def _splats(layout, geometry, views, *, painted: bool, preset, seed, environment, progress):
+    """Splats per layer and the sky dome: sampled on the known geometry, plus painted views.
+
+    Without a painter every splat comes from the surfaces themselves
+    (:func:`pipelines.fusion.surface.surface_splats`): complete from anywhere in the walkable
+    region, coloured exactly as the views would be. With a painter the painted views are fused
+    and the surfaces no view saw are filled from the geometry, within the same splat cap.
+
+    Returns:
+        ``(gaussians {layer: Gaussians}, sky Gaussians, coverage stats, fusion stage name)``.
+    """
+    from pipelines.fusion import fuse_views
+    from pipelines.fusion.sky import sky_dome
+    from pipelines.fusion.surface import merge_unseen, surface_splats
+    from pipelines.procedural.terrain import far_field_radius
+    from pipelines.views.walkable import walkable_region
+
+    region = walkable_region(layout)
+    centre = np.array([(region.x0 + region.x1) / 2, region.eye_height, (region.z0 + region.z1) / 2])
+    radius = 1.2 * far_field_radius(layout) if not layout.environment.indoor else 60.0
+    sky = sky_dome([], count=int(preset.sky_splats), centre=centre, radius=radius, environment=environment, seed=seed)
+    if not painted:
+        gaussians, stats = surface_splats(geometry, layout, budget=int(preset.max_splats), min_spacing=float(preset.voxel_size),
+                                          seed=seed, progress=_sub(progress, "coverage"))
+        return gaussians, sky, stats, "surface-coverage"
+    fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=_sub(progress, "fusion"), sky=False)
+    room = max(int(preset.max_splats) - sum(g.num_splats for g in fused.gaussians.values()), 0)
+    stats = {"fused": sum(g.num_splats for g in fused.gaussians.values())}
+    if room:
+        surface, stats_s = surface_splats(geometry, layout, budget=room * 3, min_spacing=float(preset.voxel_size),
+                                          seed=seed, progress=_sub(progress, "coverage"))
+        merged, added = merge_unseen(fused.gaussians, surface, spacing=stats_s["spacing_m"], budget=room, seed=seed)
+        stats.update(stats_s, filled=added)
+        return merged, sky, stats, "voxel-merge+surface-fill"
+    return fused.gaussians, sky, stats, "voxel-merge"
 
 
 def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:

@@ -25,6 +25,8 @@ from marble.world import World
 DEFAULT_FORMATS = ("ply", "glb")
 MANIFEST_NAME = "manifest.json"
 BUNDLE_NAME = "world.marble"
+MANIFEST_EVAL = {"eye": 4, "aerial": 2, "width": 192, "height": 120}
+"""Held-out cameras ``generate`` checks a world at for its manifest (a quick look; ``marble eval`` does more)."""
 
 
 def check_formats(formats) -> list[str]:
@@ -101,6 +103,7 @@ def write_outputs(
     preset=None,
     progress: ProgressFn | None = None,
     extra_manifest: dict | None = None,
+    evaluate: bool | dict = False,
 ) -> dict:
     """Write ``world.marble``, one export per format, previews, an optional orbit video and ``manifest.json``.
 
@@ -114,6 +117,9 @@ def write_outputs(
         preset: ``Preset`` (or name) for preview sizes; defaults to the world's preset.
         progress: ``(stage, fraction, message)`` callback.
         extra_manifest: more keys to put in the manifest (e.g. job info).
+        evaluate: also check the world at held-out cameras (:func:`marble.api.evaluate`; a dict
+            gives its options, ``True`` the quick set :data:`MANIFEST_EVAL`) and record the figures
+            under ``eval`` in the manifest.
 
     Returns:
         The manifest dict that was written.
@@ -130,13 +136,13 @@ def write_outputs(
         with staging_folder(out, kind="outputs") as stage:
             manifest, files = _write_all(world, stage, formats=formats, previews=previews, video=video,
                                          profile=profile, preset=preset, progress=progress,
-                                         extra_manifest=extra_manifest)
+                                         extra_manifest=extra_manifest, evaluate=evaluate)
             commit_staged(files, out, last=stage / MANIFEST_NAME)
     return manifest
 
 
 def _write_all(world: World, out: Path, *, formats, previews, video, profile, preset, progress,
-               extra_manifest) -> tuple[dict, list[Path]]:
+               extra_manifest, evaluate) -> tuple[dict, list[Path]]:
     """Write every output into ``out`` (the staging folder); returns the manifest and the files, manifest last."""
     from marble.presets import get_preset
 
@@ -173,6 +179,15 @@ def _write_all(world: World, out: Path, *, formats, previews, video, profile, pr
         files.append(Path(write_orbit_video(world, out / "orbit.mp4", progress=progress)))
         timings["video"] = time.perf_counter() - t0
 
+    figures = None
+    if evaluate:
+        t0 = time.perf_counter()
+        from marble.api import evaluate as _evaluate
+
+        opts = dict(MANIFEST_EVAL, **(evaluate if isinstance(evaluate, dict) else {}))
+        figures = _evaluate(world, progress=progress, **opts).summary()
+        timings["eval"] = time.perf_counter() - t0
+
     prov = world.provenance
     manifest = {
         "marble": _marble_version(),
@@ -183,6 +198,7 @@ def _write_all(world: World, out: Path, *, formats, previews, video, profile, pr
         "timings": {"generate": prov.timings, "write": {k: round(v, 4) for k, v in timings.items()}},
         "metrics": prov.metrics,
         "report": prov.report or {},
+        **({"eval": figures} if figures is not None else {}),
         "profile": profile,
         "exports": export_info,
         "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],

@@ -46,8 +46,13 @@ SKY_RADIUS_FACTOR = 10.0
 SKY_SAMPLE_STRIDE = 3
 """Every n-th sky pixel (per axis) colours the dome; the sky is smooth."""
 
-SKY_MIN_Y = -0.3
-"""Lowest direction ``y`` the dome covers (a little below the horizon)."""
+SKY_MIN_Y = -1.0
+"""Lowest direction ``y`` the dome covers: the whole sphere, so a viewer that draws no sky of its own
+shows no background through it, above or below the horizon."""
+
+SKY_SIGMA = 1.0
+"""Dome splat standard deviation as a multiple of the spacing between dome points (0.6 left 0.2-4.8%
+of the sky under 0.5 alpha between the Fibonacci points; 1.0 overlaps everywhere)."""
 
 COORD_BITS = 16
 LAYER_BITS = 11

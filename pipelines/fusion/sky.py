@@ -9,9 +9,9 @@ import numpy as np
 from marble.gaussians import Gaussians
 from marble.view import View
 from marble.world import Environment
-from pipelines.fusion.params import SKY_MIN_Y, SKY_SAMPLE_STRIDE
+from pipelines.fusion.params import SKY_MIN_Y, SKY_SAMPLE_STRIDE, SKY_SIGMA
 from pipelines.fusion.splats import flat_splats
-from pipelines.views.shading import sky_pixels
+from pipelines.views.shading import lower_sky_colors, sky_pixels
 
 
 def _fibonacci_cap(n: int, *, min_y: float, phase: float) -> np.ndarray:
@@ -38,8 +38,22 @@ def _sky_samples(view: View, *, stride: int) -> tuple[np.ndarray, np.ndarray]:
     return d, view.rgb[::stride, ::stride][sky].astype(np.float64)
 
 
+def environment_sky(environment: Environment, dirs: np.ndarray) -> np.ndarray:
+    """``[N, 3]`` dome colours from the environment alone: exactly what the views show where rays
+    miss (:func:`pipelines.views.shading.sky_pixels`: the sky, and below the horizon a haze fading to
+    the lit far ground)."""
+    return sky_pixels(environment, np.asarray(dirs, np.float64)).astype(np.float64)
+
+
 def sky_dome(views: list[View], *, count: int, centre: np.ndarray, radius: float, environment: Environment | None,
               seed: int) -> Gaussians | None:
+    """A sphere of ``count`` flat splats of radius ``radius`` around ``centre``, facing inwards.
+
+    Directions some view saw as sky take the mean of those pixels; the rest take the
+    environment's sky (:func:`environment_sky`), or with no environment the nearest seen colour
+    (below the horizon faded as :func:`~pipelines.views.shading.lower_sky_colors` does). Neighbouring splats overlap
+    (:data:`SKY_SIGMA`), so the dome is opaque in every direction.
+    """
     if count <= 0:
         return None
     from scipy.spatial import cKDTree
@@ -62,14 +76,17 @@ def sky_dome(views: list[View], *, count: int, centre: np.ndarray, radius: float
     colors[seen] = acc[seen] / cnt[seen, None]
     if not seen.all():
         if environment is not None:
-            colors[~seen] = sky_pixels(environment, dirs[~seen])
+            colors[~seen] = environment_sky(environment, dirs[~seen])
         elif seen.any():
             _, nn = cKDTree(dirs[seen]).query(dirs[~seen])
             colors[~seen] = colors[seen][nn]
+            low = ~seen & (dirs[:, 1] < 0)
+            if low.any():
+                colors[low] = lower_sky_colors(Environment(), dirs[low], colors[low])
         else:
-            colors[~seen] = sky_pixels(Environment(), dirs[~seen])
+            colors[~seen] = environment_sky(Environment(), dirs[~seen])
     spacing = radius * math.sqrt(2 * math.pi * (1 - SKY_MIN_Y) / count)
-    sig = np.full(count, 0.6 * spacing, np.float32)
+    sig = np.full(count, SKY_SIGMA * spacing, np.float32)
     normals = -dirs.astype(np.float32)
     tang = np.cross(normals, np.array([[0.0, 1.0, 0.0]], np.float32))
     bad = np.linalg.norm(tang, axis=1) < 1e-6

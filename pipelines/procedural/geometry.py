@@ -9,28 +9,32 @@ from marble.errors import InputError
 from marble.layout import Layout
 from pipelines.procedural.materials import albedo
 from pipelines.procedural.shapes import build_object
-from pipelines.procedural.terrain import ground_geometry
+from pipelines.procedural.terrain import far_field_geometry, ground_geometry
 from pipelines.procedural.types import SceneGeometry
 
 
-def build_scene_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry]:
+def build_scene_geometry(layout: Layout, *, detail: int = 1, far_field: bool = True) -> list[SceneGeometry]:
     """Procedural meshes for every layer of a layout.
 
     Args:
         layout: the layout (environment + objects).
         detail: tessellation level: 0 coarse, 1 default (trees ~1-3k triangles, terrain ~32k),
             2 fine.
+        far_field: outdoors, add the ``far_field`` layer (terrain, hills, tree lines or city
+            blocks out to the horizon, :func:`pipelines.procedural.terrain.far_field_geometry`).
 
     Returns:
-        Environment layers first ("ground" [+ "water"] outdoors; "floor", "walls", "ceiling"
-        indoors, identity pose), then one layer per ``LayoutObject`` in layout order, each mesh in
-        the object's local frame (bottom-centre origin) with ``T_world_object`` its pose.
+        Environment layers first ("ground" [+ "water"] [+ "far_field"] outdoors; "floor", "walls",
+        "ceiling" indoors, identity pose), then one layer per ``LayoutObject`` in layout order, each
+        mesh in the object's local frame (bottom-centre origin) with ``T_world_object`` its pose.
     """
     if not isinstance(layout, Layout):
         raise InputError(f"`layout` must be a marble.layout.Layout, got {type(layout).__name__}")
     if not isinstance(detail, (int, np.integer)) or not 0 <= int(detail) <= 3:
         raise InputError(f"`detail` must be an integer in 0..3, got {detail!r}")
     out = ground_geometry(layout, detail=int(detail))
+    if far_field:
+        out += far_field_geometry(layout, detail=int(detail))
     for obj in layout.objects:
         if min(obj.size) <= 0:
             raise InputError(f"object {obj.name!r} has a non-positive `size` {obj.size}")

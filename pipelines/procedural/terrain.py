@@ -162,19 +162,7 @@ def _terrain(layout: Layout, detail: int) -> list[SceneGeometry]:
     mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False, validate=False)
     out = [SceneGeometry("ground", "ground", mesh, fp, parts, np.eye(4))]
     if env.archetype == "beach":
-        s = shore_z(env) - 2.0
-        m = max(8, n // 4)
-        xs = np.linspace(-E, E, m)
-        zs = np.linspace(s, E, max(4, m // 2))
-        WX, WZ = np.meshgrid(xs, zs, indexing="xy")
-        wv = np.stack([WX.ravel(), np.full(WX.size, WATER_LEVEL), WZ.ravel()], 1)
-        nx = len(xs)
-        i, j = np.meshgrid(np.arange(nx - 1), np.arange(len(zs) - 1), indexing="xy")
-        a = (j * nx + i).ravel()
-        wf = np.concatenate([np.stack([a, a + nx, a + 1], 1), np.stack([a + 1, a + nx, a + nx + 1], 1)])
-        wm = trimesh.Trimesh(vertices=wv, faces=wf, process=False, validate=False)
-        out.append(SceneGeometry("water", "water", wm, np.zeros(len(wf), dtype=np.int32),
-                                 [Part("water", MATERIALS["water"].color, "water")], np.eye(4)))
+        out.append(sea_geometry(layout, detail=detail))
     return out
 
 
@@ -239,3 +227,168 @@ def _room(layout: Layout, detail: int) -> list[SceneGeometry]:
     m, fp, parts = cb.build()
     out.append(SceneGeometry("ceiling", "ceiling", m, fp, parts, np.eye(4)))
     return out
+
+
+# ----------------------------------------------------------------------------- far field
+# archetype -> (height of the distant hills in metres, their feature size in metres, what stands on them)
+_FAR = {"forest": (14.0, 70.0, "pines"), "snowy_mountains": (30.0, 90.0, "pines"), "beach": (10.0, 60.0, "palms"),
+        "desert": (9.0, 55.0, "none"), "city_street": (0.0, 80.0, "blocks"), "park": (8.0, 70.0, "oaks"),
+        "village": (10.0, 80.0, "oaks"), "campsite": (14.0, 60.0, "pines")}
+FAR_FIELD_LAYER = "far_field"
+"""Name (and label) of the far-field layer: terrain from the extent to the horizon, with what stands on it."""
+FAR_OVERLAP = 0.5
+"""The far field starts this far inside the extent, just under the ground, so the two never part."""
+FAR_SINK = 0.3
+"""How far under the ground the inner edge of the overlapping strip of the far field lies, metres
+(it rises to meet the ground at the extent; less, and its coarser grid poked through the ground)."""
+
+
+FAR_FIELD_RADIUS = 2500.0
+"""Half size of the far field, metres: far enough that the strip between its edge and the true
+horizon is under a tenth of a pixel from eye height (1.6 m / 2.5 km = 0.04 degrees)."""
+
+
+def far_field_radius(layout: Layout) -> float:
+    """Half size of the far field, metres (:data:`FAR_FIELD_RADIUS`, or 100 extents if larger)."""
+    return max(100.0 * float(layout.environment.extent), FAR_FIELD_RADIUS)
+
+
+def far_things_radius(layout: Layout) -> float:
+    """How far out tree lines and city blocks stand, metres: 12 extents, at least 240 m."""
+    return max(12.0 * float(layout.environment.extent), 240.0)
+
+
+def _far_axis(E: float, R: float, detail: int) -> np.ndarray:
+    """Grid coordinates over ``[-R, R]``: 2 m apart inside the extent, growing by ~10% a step outside."""
+    step = 2.0 / (1 + int(detail))
+    inner = np.arange(-(E - FAR_OVERLAP), E - FAR_OVERLAP + 1e-9, step)
+    out = [E - FAR_OVERLAP, E]
+    while out[-1] < R:
+        out.append(min(R, out[-1] + max(step, (0.06 + 0.02 / (1 + detail)) * out[-1] * (1.0 + out[-1] / 400.0))))
+    pos = np.asarray(out[1:])
+    return np.unique(np.concatenate([-pos[::-1], inner, pos]))
+
+
+def far_field_height(layout: Layout, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Height ``[N]`` of the far field at ``x [N], z [N]``: the terrain, rising into distant hills.
+
+    At the extent it is :func:`terrain_height` (a hair lower where it lies under the ground); the
+    hills grow in over the next ~3 extents. On a beach the sea side stays under water; a city stays flat.
+    """
+    env = layout.environment
+    E = float(env.extent)
+    x = np.asarray(x, np.float64)
+    z = np.asarray(z, np.float64)
+    base = terrain_height(layout, x, z)
+    out_d = np.maximum(np.abs(x), np.abs(z)) - E  # distance beyond the extent (square)
+    base = base - FAR_SINK * np.clip(-out_d / FAR_OVERLAP, 0.0, 1.0)
+    amp, feat, _ = _FAR.get(env.archetype, (8.0, 70.0, "none"))
+    p = np.stack([x / feat, z / feat], 1).astype(np.float32)
+    n = fbm2(p, octaves=4, seed=layout.seed * 17 + 3).astype(np.float64)
+    t = np.clip(out_d / (3.0 * E), 0.0, 1.0)
+    ramp = t * t * (3 - 2 * t)
+    hills = amp * ramp * (0.35 + n)
+    if env.archetype == "beach":
+        s = shore_z(env)
+        land = np.clip((s - 8.0 - z) / 30.0, 0.0, 1.0)
+        hills = hills * land
+        base = np.where(z > s, np.minimum(base, WATER_LEVEL - 0.4 - 0.01 * np.maximum(z - s, 0.0)), base)
+    return base + hills
+
+
+def _far_things(layout: Layout, b: MeshBuilder, R: float, kind: str) -> None:
+    """Tree lines or city blocks on the far field (seeded, outside the extent)."""
+    env = layout.environment
+    E = float(env.extent)
+    rng = np.random.default_rng([int(layout.seed), 0xFA2])
+    if kind == "blocks":
+        walls = [b.part("far_building", m, MATERIALS[m].color) for m in ("concrete", "brick", "plaster")]
+        glass = b.part("far_windows", "glass", (0.35, 0.42, 0.5))
+        clear = rules.ROAD_HALF_WIDTH + 3.0
+        for _ in range(int(90 * min(R / 240.0, 2.0))):
+            x = rng.uniform(-R * 0.8, R * 0.8)
+            z = rng.uniform(-R * 0.8, R * 0.8)
+            w, d, h = rng.uniform(10, 24), rng.uniform(10, 24), rng.uniform(8, 48)
+            if abs(z) - d / 2 < clear or max(abs(x) - w / 2, abs(z) - d / 2) < E + 6.0:
+                continue
+            y0 = float(far_field_height(layout, np.array([x]), np.array([z]))[0]) - 0.5
+            b.box(walls[int(rng.integers(0, 3))], (w, h, d), (x, y0 + h / 2, z))
+            b.box(glass, (w * 1.005, h * 0.7, d * 0.6), (x, y0 + h * 0.5, z))
+        return
+    if kind == "none":
+        return
+    leaves = b.part("far_trees", "leaves", MATERIALS["leaves"].color if "leaves" in MATERIALS else (0.2, 0.35, 0.15))
+    if kind == "pines":
+        leaves = b.part("far_pines", "leaves", (0.13, 0.27, 0.14) if env.ground_material != "snow" else (0.16, 0.27, 0.2))
+    count = int(260 * min(R / 240.0, 2.0))
+    r = E + 12.0 + (R * 0.35 - E) * rng.random(count) ** 1.6
+    a = rng.uniform(0, 2 * np.pi, count)
+    xs, zs = r * np.sin(a), r * np.cos(a)
+    if env.archetype == "beach":
+        keep = zs < shore_z(env) - 10.0
+        xs, zs = xs[keep], zs[keep]
+    ys = far_field_height(layout, xs, zs)
+    for x, y, z in zip(xs, ys, zs):
+        h = float(rng.uniform(7, 16))
+        if kind == "pines":
+            b.frustum(leaves, h * 0.22, 0.0, h, (float(x), float(y) - 0.3, float(z)), sections=6)
+        else:
+            rad = h * 0.35
+            b.ellipsoid(leaves, (rad, rad * 0.8, rad), (float(x), float(y) + rad * 0.6, float(z)), subdivisions=1)
+
+
+def far_field_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry]:
+    """The world beyond the extent, out to :func:`far_field_radius`: one ``far_field`` layer.
+
+    Terrain that continues the ground (same material, its edge tucked under the ground's) and
+    rises into hills, with the archetype's far things on it: tree lines (cones or crowns), city
+    blocks, dunes; on a beach the sea runs on to the horizon (see :func:`sea_geometry`). Indoor
+    layouts have none. Coarse on purpose: it is seen from tens to hundreds of metres away.
+    """
+    env = layout.environment
+    if env.indoor:
+        return []
+    E = float(env.extent)
+    R = far_field_radius(layout)
+    ax = _far_axis(E, R, detail)
+    X, Z = np.meshgrid(ax, ax, indexing="xy")
+    x, z = X.ravel(), Z.ravel()
+    y = far_field_height(layout, x, z)
+    n = len(ax)
+    i, j = np.meshgrid(np.arange(n - 1), np.arange(n - 1), indexing="xy")
+    a = (j * n + i).ravel()
+    cx = 0.5 * (ax[i.ravel()] + ax[i.ravel() + 1])
+    cz = 0.5 * (ax[j.ravel()] + ax[j.ravel() + 1])
+    ring = np.maximum(np.abs(cx), np.abs(cz)) > E - FAR_OVERLAP
+    a = a[ring]
+    faces = np.concatenate([np.stack([a, a + n, a + 1], 1), np.stack([a + 1, a + n, a + n + 1], 1)])
+    b = MeshBuilder(detail=detail)
+    ground = b.part("far_ground", env.ground_material, _color(env.ground_material, env.ground_color))
+    b.add(np.stack([x, y, z], 1), faces, ground)
+    _far_things(layout, b, far_things_radius(layout), _FAR.get(env.archetype, (0, 0, "none"))[2])
+    mesh, fp, parts = b.build()
+    return [SceneGeometry(FAR_FIELD_LAYER, FAR_FIELD_LAYER, mesh, fp, parts, np.eye(4))]
+
+
+def sea_geometry(layout: Layout, *, detail: int = 1) -> SceneGeometry:
+    """A beach's ``water`` layer: a flat sea from just inside the shore out to the far field's edge."""
+    env = layout.environment
+    E = float(env.extent)
+    R = far_field_radius(layout)
+    s = shore_z(env) - 2.0
+    m = max(8, grid_resolution(detail) // 4)
+    inner = np.linspace(-E, E, m)
+    grow = [E]
+    while grow[-1] < R:
+        grow.append(min(R, grow[-1] * 1.25))
+    xs = np.unique(np.concatenate([-np.asarray(grow[::-1]), inner, np.asarray(grow)]))
+    zs = np.unique(np.concatenate([np.linspace(s, E, max(4, m // 2)), np.asarray(grow)]))
+    WX, WZ = np.meshgrid(xs, zs, indexing="xy")
+    wv = np.stack([WX.ravel(), np.full(WX.size, WATER_LEVEL), WZ.ravel()], 1)
+    nx = len(xs)
+    i, j = np.meshgrid(np.arange(nx - 1), np.arange(len(zs) - 1), indexing="xy")
+    a = (j * nx + i).ravel()
+    wf = np.concatenate([np.stack([a, a + nx, a + 1], 1), np.stack([a + 1, a + nx, a + nx + 1], 1)])
+    wm = trimesh.Trimesh(vertices=wv, faces=wf, process=False, validate=False)
+    return SceneGeometry("water", "water", wm, np.zeros(len(wf), dtype=np.int32),
+                         [Part("water", MATERIALS["water"].color, "water")], np.eye(4))

@@ -99,7 +99,7 @@ class LayoutRenderer:
         self.scene = o3d.t.geometry.RaycastingScene()
         face_offset = [0]
         vert_offset = 0
-        faces_all, vnormals_all, part_all = [], [], []
+        faces_all, vnormals_all, part_all, verts_all = [], [], [], []
         self._parts: list[tuple[str, tuple, int]] = []  # global part id -> (material, colour, seed)
         for gi, g in enumerate(geometry):
             mesh = g.mesh
@@ -126,6 +126,7 @@ class LayoutRenderer:
             for p in g.parts:
                 self._parts.append((p.material, tuple(float(c) for c in p.color), oseed))
             faces_all.append(F + vert_offset)
+            verts_all.append(V)
             vnormals_all.append(vn)
             part_all.append(face_part + part_base)
             vert_offset += len(V)
@@ -133,7 +134,59 @@ class LayoutRenderer:
         self._face_offset = np.asarray(face_offset, dtype=np.int64)
         self._faces = np.concatenate(faces_all) if faces_all else np.zeros((0, 3), np.int64)
         self._vnormals = np.concatenate(vnormals_all).astype(np.float32)
+        self._verts = np.concatenate(verts_all)  # [V, 3] float64 world
         self._face_part = np.concatenate(part_all)
+
+    # ------------------------------------------------------------------ surfaces
+    @property
+    def num_faces(self) -> int:
+        """Faces over all layers (global face index ``face_offset[layer] + face``)."""
+        return int(self._face_offset[-1])
+
+    def world_triangles(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(vertices [V, 3] float64 world, faces [F, 3] int64 global vertex ids)`` of one layer."""
+        a, b = self._face_offset[layer], self._face_offset[layer + 1]
+        return self._verts, self._faces[a:b]
+
+    def face_offset(self, layer: int) -> int:
+        """Global index of the first face of ``layer``."""
+        return int(self._face_offset[layer])
+
+    def cast(self, origins: np.ndarray, dirs: np.ndarray) -> dict[str, np.ndarray]:
+        """Cast rays ``origins [N, 3]`` (or one ``[3]``) along unit ``dirs [N, 3]``; open3d's hit arrays
+        (``t_hit``, ``geometry_ids``, ``primitive_ids``, ``primitive_normals``...)."""
+        return self._cast(origins, dirs)
+
+    def shade_surface(self, gface: np.ndarray, uv: np.ndarray, points: np.ndarray, outward: np.ndarray,
+                      distances: np.ndarray, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Colour surface points as a view seeing them from outside their face would.
+
+        Args:
+            gface: ``[N]`` global face index of each point.
+            uv: ``[N, 2]`` barycentric weights of the face's 2nd and 3rd vertex.
+            points: ``[N, 3]`` world positions.
+            outward: ``[N, 3]`` unit face normals on the side a viewer sees.
+            distances: ``[N]`` metres to the viewer (for fog).
+            offsets: ``[K, N, 3]`` world offsets: the albedo is averaged over ``points + offsets[k]``
+                (a prefilter over the patch a splat covers, so patterns finer than it average out
+                instead of aliasing).
+        Returns:
+            ``rgb [N, 3]`` float32 and the shading normals ``[N, 3]`` (smooth where the mesh is).
+        """
+        outward = np.asarray(outward, np.float32)
+        nrm = self._normals(gface, outward, uv.astype(np.float32), -outward)
+        gpart = self._face_part[gface]
+        if offsets is None or not len(offsets):
+            alb = self._albedo(gpart, points, nrm)
+        else:
+            alb = np.zeros((len(points), 3), np.float32)
+            for off in offsets:
+                alb += self._albedo(gpart, points + off, nrm)
+            alb /= np.float32(len(offsets))
+        vis = self._sun_visibility(points, nrm) if self.shadows else None
+        rgb = shade(alb, nrm, distances, lighting=self.lighting, sun_visible=vis,
+                    ground_color=self.environment.ground_color, points=points, lamps=self.lamps)
+        return rgb, nrm
 
     # ------------------------------------------------------------------ rendering
     def render(self, camera: Camera) -> View:

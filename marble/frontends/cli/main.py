@@ -12,6 +12,7 @@ import typer
 
 from marble.frontends.cli import (
     batch_cmd,
+    eval_cmd,
     export_cmd,
     generate_cmd,
     info_cmd,
@@ -38,6 +39,7 @@ app.command("render")(render_cmd.render)
 app.command("export")(export_cmd.export)
 app.command("batch")(batch_cmd.batch)
 app.command("info")(info_cmd.info)
+app.command("eval")(eval_cmd.eval_world)
 
 
 def main() -> None:

@@ -112,8 +112,8 @@ def test_outdoor_environment_layers_and_flat_ground_under_objects():
     layout = synthesize_layout(spec_for("beach"), seed=2)
     geoms = build_scene_geometry(layout, detail=0)
     names = [g.name for g in geoms]
-    assert names[:2] == ["ground", "water"]
-    assert names[2:] == [o.name for o in layout.objects]
+    assert names[:3] == ["ground", "water", "far_field"]
+    assert names[3:] == [o.name for o in layout.objects]
     ground = geoms[0]
     E = layout.environment.extent
     np.testing.assert_allclose(ground.mesh.bounds[0][[0, 2]], [-E, -E])
