@@ -84,15 +84,21 @@ def test_on_marble_procedural_renders(prompt):
     from pipelines.views import camera_rig, render_views
 
     preset = get_preset("draft", view_width=128, view_height=80)
-    layout = synthesize_layout(parse_prompt(prompt), seed=1, preset=preset)
-    cams = camera_rig(layout, preset=preset, seed=0)[:1]
-    view = render_views(layout, build_scene_geometry(layout, detail=0), cams, seed=0)[0]
-    res = estimate_geometric_depth(view.rgb, fov_y_deg=view.camera.fov_y_deg,
-                                   camera_height=float(view.camera.T_world_camera[1, 3]))
-    labels = np.where(view.object_ids == view.layer_names.index("ground"), 0, np.where(np.isfinite(view.depth), 1, -1))
-    m = depth_metrics(res.depth, view.depth, labels, res.region)
-    # measured (layout seed 1, since layouts are also seeded by the spec's digest): snow forest order 0.97 /
-    # sky 0.91 / ground IoU 0.80 (seeds 0-4: order 0.84-0.97, sky 0.79-0.91, IoU 0.63-0.80)
-    assert m["order_accuracy"] > 0.85
-    assert m["sky_accuracy"] > 0.85
-    assert m["ground_iou"] > 0.6
+    scores = []
+    for seed in range(5):  # one layout is a coin toss: judge the estimator over several
+        layout = synthesize_layout(parse_prompt(prompt), seed=seed, preset=preset)
+        cams = camera_rig(layout, preset=preset, seed=0)[:1]
+        view = render_views(layout, build_scene_geometry(layout, detail=0), cams, seed=0)[0]
+        res = estimate_geometric_depth(view.rgb, fov_y_deg=view.camera.fov_y_deg,
+                                       camera_height=float(view.camera.T_world_camera[1, 3]))
+        labels = np.where(view.object_ids == view.layer_names.index("ground"), 0,
+                          np.where(np.isfinite(view.depth), 1, -1))
+        scores.append(depth_metrics(res.depth, view.depth, labels, res.region))
+    order = np.array([m["order_accuracy"] for m in scores])
+    sky = np.array([m["sky_accuracy"] for m in scores])
+    iou = np.array([m["ground_iou"] for m in scores])
+    # measured over layout seeds 0-4 (with the far field and sky dome): meadow order 0.84-0.95 (mean 0.91),
+    # sky 0.97-0.99, ground IoU 0.69-0.92; snowy forest order 0.81-0.93 (mean 0.89), sky 0.96-0.98, IoU 0.83-0.93
+    assert order.mean() > 0.85 and order.min() > 0.75
+    assert sky.mean() > 0.9 and sky.min() > 0.85
+    assert iou.mean() > 0.75 and iou.min() > 0.6
