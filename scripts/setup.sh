@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install Marble into a local virtual environment (.venv), adding only what is missing.
 #
-#   scripts/setup.sh            # the library, CLI and app
+#   scripts/setup.sh            # the library, CLI and app (+ three.js from npm for the editor's 3D viewport)
 #   scripts/setup.sh test       # ... plus the test tools (pytest, hypothesis, playwright, ray) and npm validators
 #
 # PyTorch: if .venv has no torch yet, the CPU build torch==2.13.0 is installed (override with
@@ -50,9 +50,16 @@ if [ "$extras" = "test" ]; then
       echo "[setup] please install these system packages: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2
     fi
   fi
-  if [ -f package.json ]; then
-    echo "[setup] installing npm validators (gltf-validator, splat-transform) into ./node_modules"
-    if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+fi
+# npm packages: three.js for the editor's 3D viewport (always), the validators for the tests (test only)
+if [ -f package.json ]; then
+  if command -v npm >/dev/null; then
+    omit=(); [ "$extras" = "test" ] || omit=(--omit=dev)
+    echo "[setup] installing npm packages (three.js for the editor${extras:+, validators for the tests}) into ./node_modules"
+    if [ -f package-lock.json ]; then npm ci "${omit[@]}" --no-audit --no-fund --loglevel=error
+    else npm install "${omit[@]}" --no-audit --no-fund --loglevel=error; fi
+  else
+    echo "[setup] npm not found: the editor's 3D viewport needs three.js (install Node.js, then run npm ci)" >&2
   fi
 fi
 echo "[setup] done: $(.venv/bin/python -c 'import marble, torch; print("marble", marble.__version__, "| torch", torch.__version__)')"
