@@ -283,6 +283,7 @@ class Viewport {
 
   attachGizmo() {
     const man = this.manifest;
+    if (this.gizmo.dragging) return;  // never pull the gizmo away mid-drag
     this.gizmo.detach();
     if (!man || !man.world) return;
     if (this.showBlockout && man.picked_object) {
@@ -632,13 +633,18 @@ vp.screenOf = function (name) {  // where a layer's centre lands on screen (CSS 
   const r = v.renderer.domElement.getBoundingClientRect();
   return { x: r.left + (c.x * 0.5 + 0.5) * r.width, y: r.top + (0.5 - c.y * 0.5) * r.height, onScreen: Math.abs(c.x) < 1 && Math.abs(c.y) < 1 && c.z < 1 };
 };
-vp.lookAt = function (name, distance = 2.5) {  // aim the camera at a layer (tests, and the Focus key's cousin)
+vp.lookAt = function (name, distance = 2.0) {  // aim the camera at a layer (tests, and the Focus key's cousin)
   const v = vp.instance; if (!v || !v.manifest) return false;
   const L = v.manifest.layers.find((x) => x.name === name); if (!L || !L.bounds) return false;
   const c = new THREE.Vector3(...L.bounds[0]).add(new THREE.Vector3(...L.bounds[1])).multiplyScalar(0.5);
   c.applyMatrix4(new THREE.Matrix4().fromArray(L.transform));
-  const dir = v.camera.position.clone().sub(v.controls.target).setY(0).normalize();
-  v.controls.target.copy(c); v.camera.position.copy(c.clone().add(dir.multiplyScalar(distance)).add(new THREE.Vector3(0, distance * 0.5, 0)));
+  const mid = new THREE.Vector3(...v.manifest.frame.center);  // come from the middle of the world (inside a room)
+  let dir = mid.sub(c).setY(0);
+  if (dir.lengthSq() < 0.01) dir = v.camera.position.clone().sub(v.controls.target).setY(0);
+  dir.normalize();
+  const eye = c.clone().add(dir.multiplyScalar(distance));
+  eye.y = Math.min(c.y + distance * 0.4, Math.max(v.manifest.frame.eye[1], c.y + 0.2));  // stay under a ceiling
+  v.controls.target.copy(c); v.camera.position.copy(eye);
   v.controls.update(); v.moved(); v.draw(false); return true;
 };
 
