@@ -288,8 +288,9 @@ def build_app() -> gr.Blocks:
         cancel.click(lambda s: s.cancel() if s is not None else None, inputs=[state], outputs=None, queue=False)
 
         # ---- the viewport, the layer list, the still preview
+        # every command runs, in order (the default "once" would drop a key pressed while one is pending)
         vp_run.click(_action(lambda s, text: s.run_command(text)), inputs=[state, vp_cmd], outputs=VIEW,
-                     show_progress="hidden")
+                     show_progress="hidden", trigger_mode="multiple", concurrency_id="viewport", concurrency_limit=1)
 
         def on_layer_row(s, evt: gr.SelectData):
             row, col = evt.index
