@@ -1,16 +1,17 @@
-"""Marble editor: a thin Gradio layer over ``marble.frontends.editor_session.EditorSession``.
+"""Marble editor: a thin Gradio layer over ``marble.frontends.editor``.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--share] [--max-file-size 64mb]
 
-Each browser session gets its own EditorSession (``gr.State``), so users never see each other's
-worlds; errors appear as messages and leave the world unchanged. All logic lives in ``marble``
-and ``pipelines``; this file only wires widgets to session methods.
+Each browser tab gets its own EditorSession (``gr.State``), so users never see each other's worlds;
+errors appear as messages and leave the world unchanged. The 3D viewport (``marble/frontends/editor/web``)
+sends its commands through the hidden ``vp_cmd`` box; all logic lives in ``marble``.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,45 +20,70 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home
 
 import gradio as gr  # noqa: E402
 
-from marble.frontends.editor_session import (  # noqa: E402
+from marble.errors import MarbleError  # noqa: E402
+from marble.frontends.editor import (  # noqa: E402
     BACKENDS, SELECT_MODES, EditorSession, add_point, draw_points, export_format_choices, points_for, preset_choices,
     profile_choices,
 )
-from marble.errors import MarbleError  # noqa: E402
+from marble.frontends.editor.autosave import Autosaver, describe, sweep  # noqa: E402
+from marble.frontends.editor.feedback import humanize, understood  # noqa: E402
+from marble.frontends.editor.files import describe_files  # noqa: E402
+from marble.frontends.editor.server import install_routes, viewport_available  # noqa: E402
 
 ROOT = Path(os.environ.get("MARBLE_EDITOR_DIR") or Path(tempfile.gettempdir()) / "marble-editor")
 SELECT_KINDS = ["layer", "label", "box", "sphere", "color", "opacity", "rect", "lasso", "all"]
+HEAD = '<link rel="stylesheet" href="marble/web/viewport.css"><script type="module" src="marble/web/viewport.js"></script>'
+VIEWPORT_HTML = '<div class="mv-root"></div>'
+NO_VIEWPORT = ("**The 3D viewport needs three.js**: run `npm ci` (or `scripts/setup.sh`) in the Marble folder and "
+               "restart the app. The Preview tab works meanwhile.")
+HINT = ("Click an object to pick its layer (Shift adds); drag to orbit, right-drag to pan, wheel to zoom. "
+        "W/E/R move/rotate/scale, V/M/L/B pick/rect/lasso/brush, Del delete, Ctrl+Z/Ctrl+Y undo/redo, "
+        "Ctrl+A all, Ctrl+I invert, F focus, H hide, Esc clear.")
+# before Generate / Open: ask when the world has unsaved edits (the last input is the viewport state)
+CONFIRM_JS = """(...args) => { let st = {}; try { st = JSON.parse(args[args.length - 1] || '{}'); } catch (e) {}
+  if (st.unsaved > 0 && !window.confirm(`This replaces your world and its ${st.unsaved} unsaved edit(s). Continue?`))
+    args[args.length - 1] = '__keep__';
+  return args; }"""
+CLIENT_JS = """(s, id) => { let v = sessionStorage.getItem('marble-editor-id');
+  if (!v) { v = Array.from(crypto.getRandomValues(new Uint8Array(18)), b => b.toString(16).padStart(2, '0')).join('');
+            sessionStorage.setItem('marble-editor-id', v); }
+  return [s, v]; }"""
 
 
 def _session(state: EditorSession | None) -> EditorSession:
     return state if state is not None else EditorSession(root=ROOT)
 
 
+def _vp_state(s: EditorSession) -> str:
+    return json.dumps({"token": s.token, "version": s.version, "unsaved": s.unsaved if s.world is not None else 0})
+
+
+def _form(s: EditorSession):
+    """Blockout form values (label, position, size, yaw): the picked object's, else no change."""
+    vals = s.object_values(s.picked_object())
+    if vals is None:
+        return [gr.update()] * 8
+    return [vals["label"], *vals["position"], *vals["size"], vals["yaw_deg"]]
+
+
 def _view(s: EditorSession, message: str = ""):
-    """Values for VIEW outputs: state, preview, stats, layers, selection, history, message, dropdowns, blockout."""
+    """Values for VIEW outputs (see ``build_app``)."""
     has = s.world is not None
     names = s.world.layer_names if has else []
     labels = sorted({x.label for x in s.world.layers}) if has else []
     objects = [r[0] for r in s.layout_rows()]
     n_views = len(s.cameras()) if has else 1
+    picked = s.picked_object()
     return (
-        s,
-        s.preview() if has else None,
-        s.stats_text() if has else "no world yet",
-        s.layer_rows(),
-        s.selection_text(),
-        s.history_text(),
-        message,
-        gr.update(choices=names, value=[]),
-        gr.update(choices=labels, value=None),
-        gr.update(choices=names, value=None),
-        s.layout_rows(),
-        gr.update(choices=objects, value=None),
-        gr.update(maximum=max(n_views - 1, 0), value=s.view_index),
+        s, s.stats_text() if has else "no world yet", s.layer_rows(), s.selection_text(), s.history_text(),
+        humanize(message), gr.update(choices=names, value=[]), gr.update(choices=labels, value=None),
+        gr.update(choices=names, value=None), s.layout_rows(),
+        gr.update(choices=objects, value=picked) if picked else gr.update(choices=objects),
+        gr.update(maximum=max(n_views - 1, 0), value=s.view_index), _vp_state(s), *_form(s),
     )
 
 
-def _action(fn):
+def _action(fn, *, preview: bool = False):
     """Wrap ``fn(session, *inputs) -> message``: refresh the views; Marble errors become a message."""
 
     @functools.wraps(fn)
@@ -66,21 +92,11 @@ def _action(fn):
         try:
             message = fn(s, *args, **kwargs) or ""
         except MarbleError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return _view(s, message)
+            raise gr.Error(humanize(str(exc)), print_exception=False) from None
+        out = _view(s, message)
+        return (*out, s.preview() if s.world is not None else None) if preview else out
 
     return run
-
-
-def _viewers(state):
-    s = _session(state)
-    if s.world is None:
-        return None, None
-    try:
-        glb, ply = s.viewer_files()
-    except MarbleError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
-    return (str(glb) if glb else None), (str(ply) if ply else None)
 
 
 def _progress_fn(progress: gr.Progress):
@@ -92,33 +108,39 @@ def _progress_fn(progress: gr.Progress):
 
 def build_app() -> gr.Blocks:
     """The editor UI (not launched)."""
-    # delete_cache: Gradio's copies of served files older than 2 h are removed every hour
     with gr.Blocks(title="Marble editor", analytics_enabled=False, delete_cache=(3600, 7200)) as demo:
         state = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
         gr.Markdown("# Marble editor\nPrompt or image in, an editable world of splats and meshes out.")
         with gr.Row():
-            prompt = gr.Textbox(label="Prompt", placeholder="a cabin in a snowy pine forest at sunset", scale=3,
-                                elem_id="prompt")
-            image = gr.File(label="Image (optional)", type="filepath", scale=1, elem_id="image")
-        with gr.Row():
-            preset = gr.Dropdown(preset_choices(), value="draft", label="Preset", elem_id="preset")
-            seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
-            backend = gr.Dropdown(list(BACKENDS), value="embedded", label="Backend")
-            model = gr.Textbox(label="Model (learned backend: hub id or folder)", placeholder="optional")
-            generate = gr.Button("Generate", variant="primary", elem_id="generate")
+            with gr.Column(scale=3):
+                prompt = gr.Textbox(label="Prompt", placeholder="a cabin in a snowy pine forest at sunset", elem_id="prompt")
+                with gr.Row():
+                    image = gr.File(label="Image (optional)", type="filepath", elem_id="image")
+                    preset = gr.Dropdown(preset_choices(), value="draft", label="Preset", elem_id="preset")
+                    seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
+                    backend = gr.Dropdown(list(BACKENDS), value="embedded", label="Backend")
+                    model = gr.Textbox(label="Model (learned backend: hub id or folder)", placeholder="optional")
+                with gr.Row():
+                    generate = gr.Button("Generate", variant="primary", elem_id="generate")
+                    cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
+            understood_box = gr.Markdown(elem_id="understood")
         message = gr.Markdown(elem_id="message")
+        with gr.Row(visible=False, elem_id="restore_row") as restore_row:
+            restore_text = gr.Markdown(elem_id="restore_text")
+            restore = gr.Button("Restore", variant="primary", elem_id="restore")
+            discard = gr.Button("Discard", elem_id="discard")
         with gr.Row():
             with gr.Column(scale=3):
-                with gr.Tab("Preview"):
+                with gr.Tab("3D", elem_id="tab3d"):
+                    gr.HTML(VIEWPORT_HTML if viewport_available() else "", elem_id="viewport")
+                    gr.Markdown(HINT if viewport_available() else NO_VIEWPORT, elem_id="viewport_hint")
+                with gr.Tab("Preview") as tab_preview:
                     preview = gr.Image(label="Preview (selection in orange)", interactive=False, elem_id="preview")
                     view = gr.Slider(0, 1, value=0, step=1, label="View", elem_id="view")
-                with gr.Tab("3D") as tab3d:  # opening the tab (re)loads the viewers, so they get a visible canvas
-                    refresh3d = gr.Button("Update 3D views", elem_id="refresh3d")
-                    meshes3d = gr.Model3D(label="Meshes (.glb)", elem_id="meshes3d")
-                    splats3d = gr.Model3D(label="Splats (.ply)", elem_id="splats3d")
                 stats = gr.Markdown("no world yet", elem_id="stats")
                 layers = gr.Dataframe(headers=["layer", "label", "visible", "splats", "triangles", "selected"],
-                                      label="Layers", interactive=False, elem_id="layers")
+                                      label="Layers (click a row to select it, its 'visible' cell to show/hide it)",
+                                      interactive=False, elem_id="layers")
                 history = gr.Markdown(elem_id="history")
                 with gr.Row():
                     undo = gr.Button("Undo", elem_id="undo")
@@ -141,7 +163,7 @@ def build_app() -> gr.Blocks:
                         tolerance = gr.Slider(0.0, 1.0, value=0.15, label="colour tolerance")
                         below = gr.Slider(0.0, 1.0, value=0.2, label="opacity below")
                     with gr.Row():
-                        points = gr.Textbox(label="rect / lasso: click points on the preview (or type x, y; x, y; ...)",
+                        points = gr.Textbox(label="rect / lasso on the Preview: click points (or type x, y; x, y; ...)",
                                             placeholder="40, 30; 200, 150", elem_id="points", scale=4)
                         clear_points = gr.Button("Clear points", elem_id="clear_points", scale=1)
                     with gr.Row():
@@ -156,6 +178,11 @@ def build_app() -> gr.Blocks:
                         keep = gr.Button("Keep only")
                         duplicate = gr.Button("Duplicate")
                     with gr.Row():
+                        cmode = gr.Radio(["set", "tint", "brightness", "saturation"], value="set", label="colour edit",
+                                         elem_id="cmode")
+                        ccolor = gr.ColorPicker("#cc3333", label="colour", elem_id="ccolor")
+                        recolor = gr.Button("Recolour", elem_id="recolor")
+                    with gr.Row():
                         dx, dy, dz = (gr.Number(0.0, label=f"move {a} (m)") for a in "xyz")
                         move = gr.Button("Move")
                     with gr.Row():
@@ -165,10 +192,6 @@ def build_app() -> gr.Blocks:
                     with gr.Row():
                         factor = gr.Number(1.2, label="scale / colour factor")
                         scale = gr.Button("Scale")
-                    with gr.Row():
-                        cmode = gr.Radio(["set", "tint", "brightness", "saturation"], value="set", label="colour edit")
-                        ccolor = gr.ColorPicker("#cc3333", label="colour")
-                        recolor = gr.Button("Recolour")
                     with gr.Row():
                         opacity = gr.Slider(0.0, 1.0, value=0.5, label="opacity")
                         set_opacity = gr.Button("Set opacity")
@@ -185,49 +208,101 @@ def build_app() -> gr.Blocks:
                         asset = gr.File(label="Compose: .marble / .ply / .spz / .glb / .obj", type="filepath")
                         compose = gr.Button("Add at move offset")
                 with gr.Tab("Blockout"):
-                    layout = gr.Dataframe(headers=["object", "label", "x", "y", "z", "width", "height", "depth", "yaw"],
-                                          label="Blockout objects", interactive=False)
-                    obj = gr.Dropdown([], label="Object")
-                    obj_label = gr.Textbox(label="label (add / relabel)")
+                    gr.Markdown("Pick an object (or a box with **Blockout** on in the 3D view) to fill these in. "
+                                "Moving or turning a box moves its layer at once; a new size or label needs **Regenerate**.")
+                    obj = gr.Dropdown([], label="Object", elem_id="obj", allow_custom_value=True)
+                    obj_label = gr.Textbox(label="label (add / relabel)", elem_id="obj_label")
                     with gr.Row():
-                        px, py, pz = (gr.Number(0.0, label=f"position {a}") for a in "xyz")
+                        px, py, pz = (gr.Number(0.0, label=f"position {a}", elem_id=f"pos_{a}") for a in "xyz")
                     with gr.Row():
-                        w_, h_, d_ = (gr.Number(1.0, label=s) for s in ("width", "height", "depth"))
-                        oyaw = gr.Number(0.0, label="yaw (deg)")
+                        w_, h_, d_ = (gr.Number(1.0, label=s, elem_id=f"size_{s}") for s in ("width", "height", "depth"))
+                        oyaw = gr.Number(0.0, label="yaw (deg)", elem_id="oyaw")
                     with gr.Row():
                         b_add = gr.Button("Add")
-                        b_move = gr.Button("Move")
-                        b_resize = gr.Button("Resize")
+                        b_move = gr.Button("Move / turn", elem_id="b_move")
+                        b_resize = gr.Button("Resize", elem_id="b_resize")
                         b_relabel = gr.Button("Relabel")
                         b_delete = gr.Button("Delete object")
-                    regenerate = gr.Button("Regenerate from blockout", variant="primary")
+                    regenerate = gr.Button("Regenerate from blockout", variant="primary", elem_id="regenerate")
+                    layout = gr.Dataframe(headers=["object", "label", "x", "y", "z", "width", "height", "depth", "yaw"],
+                                          label="Blockout objects", interactive=False, elem_id="layout")
                 with gr.Tab("Export"):
                     formats = gr.CheckboxGroup(export_format_choices(), value=["glb"], label="Formats", elem_id="formats")
-                    profile = gr.Dropdown(profile_choices(), value="none", label="Profile")
+                    profile = gr.Dropdown(profile_choices(), value="none", label="Profile", elem_id="profile")
                     export = gr.Button("Export", variant="primary", elem_id="export")
-                    save = gr.Button("Save session (.marble)")
+                    save = gr.Button("Save session (.marble)", elem_id="save")
                     files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
-                    bundle = gr.File(label="Open a .marble session", type="filepath")
+                    files_text = gr.Markdown(elem_id="downloads_text")
+                    bundle = gr.File(label="Open a .marble session", type="filepath", elem_id="bundle")
+        with gr.Row(elem_classes=["mv-hidden"]):  # the viewport's channel to the session (hidden, but in the page)
+            vp_state = gr.Textbox(elem_id="vp_state", container=False)
+            vp_cmd = gr.Textbox(elem_id="vp_cmd", container=False)
+            vp_run = gr.Button("run", elem_id="vp_run")
+            client_id = gr.Textbox(elem_id="client_id", container=False)
 
-        VIEW = [state, preview, stats, layers, selection, history, message, layer_pick, label_pick, rename_from,
-                layout, obj, view]
+        VIEW = [state, stats, layers, selection, history, message, layer_pick, label_pick, rename_from, layout, obj, view,
+                vp_state, obj_label, px, py, pz, w_, h_, d_, oyaw]
 
-        def on(button, fn, inputs=()):
-            return button.click(_action(fn), inputs=[state, *inputs], outputs=VIEW, show_progress_on=[message])
+        def on(button, fn, inputs=(), **kw):
+            return button.click(_action(fn), inputs=[state, *inputs], outputs=VIEW, show_progress_on=[message], **kw)
 
-        # ---- generate / views
-        def do_generate(s, p, img, pre, sd, be, mdl, progress=gr.Progress()):
+        # ---- page load: a slot for autosaves, and an offer to restore the last one
+        def hello(state, cid):
+            s = _session(state)
+            try:
+                s.autosaver = Autosaver(ROOT, cid)
+            except MarbleError:
+                return s, gr.update(visible=False), ""
+            info = s.autosaver.keep_for_restore()
+            return s, gr.update(visible=info is not None), describe(info)
+
+        demo.load(hello, inputs=[state, client_id], outputs=[state, restore_row, restore_text], js=CLIENT_JS)
+
+        def do_restore(s):
+            if s.autosaver is None or s.autosaver.restore_info() is None:
+                return "nothing to restore"
+            s.open_bundle(s.autosaver.restore_bundle())
+            s.unsaved = len(s.history.undo_stack)
+            return f"restored your autosaved world: {s.stats_text()}"
+
+        restore.click(_action(do_restore), inputs=[state], outputs=VIEW).then(lambda: gr.update(visible=False),
+                                                                              outputs=[restore_row])
+        discard.click(lambda s: (s.autosaver.discard_restore() if s is not None and s.autosaver else None,
+                                 gr.update(visible=False))[1], inputs=[state], outputs=[restore_row])
+
+        # ---- generate
+        prompt.change(understood, inputs=[prompt], outputs=[understood_box], trigger_mode="always_last",
+                      show_progress="hidden")
+
+        def do_generate(s, p, img, pre, sd, be, mdl, guard, progress=gr.Progress()):
+            if guard == "__keep__":
+                return "kept your world (Generate cancelled)"
+            progress(0.0, desc="starting")
             s.generate(p, image=img, preset=pre, seed=sd, backend=be, model=mdl, progress=_progress_fn(progress))
             return f"generated: {s.stats_text()}"
 
-        gen = generate.click(_action(do_generate), inputs=[state, prompt, image, preset, seed, backend, model], outputs=VIEW,
-                             show_progress_on=[message], concurrency_id="heavy", concurrency_limit=1)
-        gen.success(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
-        refresh3d.click(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
-        tab3d.select(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
-        view.release(_action(lambda s, i: s.set_view(i)), inputs=[state, view], outputs=VIEW, show_progress_on=[message])
+        gen = generate.click(_action(do_generate, preview=True), inputs=[state, prompt, image, preset, seed, backend, model,
+                                                                         vp_state],
+                             outputs=[*VIEW, preview], show_progress_on=[message], concurrency_id="heavy",
+                             concurrency_limit=1, js=CONFIRM_JS)
+        cancel.click(lambda s: s.cancel() if s is not None else None, inputs=[state], outputs=None, queue=False)
 
-        # ---- selection
+        # ---- the viewport, the layer list, the still preview
+        # every command runs, in order (the default "once" would drop a key pressed while one is pending)
+        vp_run.click(_action(lambda s, text: s.run_command(text)), inputs=[state, vp_cmd], outputs=VIEW,
+                     show_progress="hidden", trigger_mode="multiple", concurrency_id="viewport", concurrency_limit=1)
+
+        def on_layer_row(s, evt: gr.SelectData):
+            row, col = evt.index
+            name = s.require_world().layers[int(row)].name
+            return s.set_visible([name], not s.world.layer(name).visible) if int(col) == 2 else s.select_layer(name)
+
+        layers.select(_action(on_layer_row), inputs=[state], outputs=VIEW, show_progress="hidden")
+        tab_preview.select(lambda st: _session(st).preview() if _session(st).world is not None else None,
+                           inputs=[state], outputs=[preview])
+        view.release(_action(lambda s, i: s.set_view(i), preview=True), inputs=[state, view], outputs=[*VIEW, preview])
+
+        # ---- selection from the forms
         def do_select(s, k, m, lp, lb, x, y, z, a, b, c, yw, r, col, tol, bel, pts):
             drawn = points_for(k, pts)  # rect: the points' bounding box; lasso: their polygon
             return s.select(k, mode=m, layers=lp, label=lb, center=(x, y, z), size=(a, b, c), yaw_deg=yw, radius=r,
@@ -242,12 +317,8 @@ def build_app() -> gr.Blocks:
             return draw_points(img, pts, k), pts
 
         preview.select(on_preview_click, inputs=[preview, points, kind], outputs=[preview, points])
-
-        def do_clear_points(state):
-            s = _session(state)
-            return (s.preview() if s.world is not None else None), ""
-
-        clear_points.click(do_clear_points, inputs=[state], outputs=[preview, points])
+        clear_points.click(lambda st: ((_session(st).preview() if _session(st).world is not None else None), ""),
+                           inputs=[state], outputs=[preview, points])
         on(invert, lambda s: s.invert_selection())
         on(grow, lambda s, r: s.grow_selection(r), [radius])
         on(clear, lambda s: s.clear_selection())
@@ -271,7 +342,7 @@ def build_app() -> gr.Blocks:
         on(undo, lambda s: s.undo())
         on(redo, lambda s: s.redo())
 
-        # ---- blockout
+        # ---- blockout (yaw typed in the form is used; moving keeps it when unchanged)
         on(b_add, lambda s, lb, x, y, z, a, b, c, yw: s.blockout_add(lb, (x, y, z), (a, b, c), yw),
            [obj_label, px, py, pz, w_, h_, d_, oyaw])
         on(b_move, lambda s, o, x, y, z, yw: s.blockout_move(o or _need("an object"), (x, y, z), yw), [obj, px, py, pz, oyaw])
@@ -282,28 +353,37 @@ def build_app() -> gr.Blocks:
         def do_regenerate(s, pre, progress=gr.Progress()):
             return s.regenerate(preset=pre, progress=_progress_fn(progress))
 
-        on(regenerate, do_regenerate, [preset]).success(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
+        regenerate.click(_action(do_regenerate), inputs=[state, preset], outputs=VIEW, show_progress_on=[message],
+                         concurrency_id="heavy", concurrency_limit=1)
 
         # ---- export / sessions
         def do_export(state, fmts, prof):
             s = _session(state)
             try:
-                return s, [str(p) for p in s.export(fmts, profile=prof)]
+                out = s.export(fmts, profile=prof)
             except MarbleError as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
+                raise gr.Error(humanize(str(exc)), print_exception=False) from None
+            return s, [str(p) for p in out], describe_files(out, prof)
 
-        export.click(do_export, inputs=[state, formats, profile], outputs=[state, files])
+        export.click(do_export, inputs=[state, formats, profile], outputs=[state, files, files_text])
 
         def do_save(state):
             s = _session(state)
             try:
-                return s, [str(s.save_bundle())]
+                path = s.save_bundle()
             except MarbleError as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
+                raise gr.Error(humanize(str(exc)), print_exception=False) from None
+            return s, [str(path)], describe_files([path]), _vp_state(s)
 
-        save.click(do_save, inputs=[state], outputs=[state, files])
-        bundle.upload(_action(lambda s, f: f"opened {Path(f).name}" if s.open_bundle(f) else ""),
-                      inputs=[state, bundle], outputs=VIEW).success(_viewers, inputs=[state], outputs=[meshes3d, splats3d])
+        save.click(do_save, inputs=[state], outputs=[state, files, files_text, vp_state])
+
+        def do_open(s, f, guard):
+            if guard == "__keep__":
+                return "kept your world (Open cancelled)"
+            s.open_bundle(f)
+            return f"opened {Path(f).name}: {s.stats_text()}"
+
+        bundle.upload(_action(do_open), inputs=[state, bundle, vp_state], outputs=VIEW, js=CONFIRM_JS)
     return demo
 
 
@@ -316,7 +396,8 @@ def _need(what: str):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Marble editor (Gradio)")
+    parser = argparse.ArgumentParser(description="Marble editor (Gradio): generate a world, edit it in a live 3D "
+                                                 "viewport, export it.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
@@ -324,11 +405,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=2,
                         help="edit events processed at once (default 2; generation runs one at a time)")
     args = parser.parse_args(argv)
-    ROOT.mkdir(parents=True, exist_ok=True)
+    from marble.frontends.editor.session import private_dir
+
+    private_dir(ROOT)
+    sweep(ROOT)
     demo = build_app()
     demo.queue(default_concurrency_limit=args.concurrency)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=args.max_file_size,
-                allowed_paths=[str(ROOT)], show_error=True, inbrowser=False)
+                allowed_paths=[str(ROOT)], show_error=True, inbrowser=False, head=HEAD, prevent_thread_lock=True)
+    install_routes(demo.app)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install Marble into a local virtual environment (.venv), adding only what is missing.
 #
-#   scripts/setup.sh            # the library, CLI and app
+#   scripts/setup.sh            # the library, CLI and app (+ three.js from npm for the editor's 3D viewport)
 #   scripts/setup.sh test       # ... plus the test tools (pytest, hypothesis, playwright, ray) and the npm
-#                               # packages the tests drive (validators, splat-transform, three.js, Spark)
+#                               # packages the tests drive (validators, splat-transform, Spark)
 #
 # PyTorch: if .venv has no torch yet, the CPU build torch==2.13.0 is installed (override with
 # MARBLE_TORCH="torch==X.Y.Z" or install your own CUDA build into .venv first). An installed torch is
@@ -54,10 +54,15 @@ else
   "${pip[@]}" install -c "$constraints" -e "$target"
 fi
 
-if [ "$extras" = "test" ]; then
-  if [ -f package.json ]; then
-    echo "[setup] installing npm test packages (gltf-validator, splat-transform, three, spark) into ./node_modules"
-    if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+# npm packages: three.js for the editor's 3D viewport (always), the validators and viewers for the tests
+if [ -f package.json ]; then
+  if command -v npm >/dev/null; then
+    omit=(); [ "$extras" = "test" ] || omit=(--omit=dev)
+    echo "[setup] installing npm packages (three.js for the editor${extras:+, validators and viewers for the tests}) into ./node_modules"
+    if [ -f package-lock.json ]; then npm ci "${omit[@]}" --no-audit --no-fund --loglevel=error
+    else npm install "${omit[@]}" --no-audit --no-fund --loglevel=error; fi
+  else
+    echo "[setup] npm not found: the editor's 3D viewport needs three.js (install Node.js, then run npm ci)" >&2
   fi
 fi
 # The heavy libraries must import (a missing system library shows here, not in the middle of a run).

@@ -21,7 +21,7 @@ only. Every operation checks its inputs before touching the world, so a rejected
 selection, NaN in a transform, unknown layer) raises ``InputError`` and changes nothing.
 """
 
-from marble.edit.appearance import COLOR_MODES, Recolor, SetOpacity
+from marble.edit.appearance import COLOR_MODES, Recolor, SetOpacity, describe_color_edit
 from marble.edit.blockout import (
     BLOCKOUT_BASE_KEY,
     LayoutEdit,
@@ -29,7 +29,6 @@ from marble.edit.blockout import (
     add_object,
     changed_objects,
     delete_object,
-    move_object,
     plan_regenerate,
     regenerate,
     relabel_object,
@@ -44,6 +43,10 @@ from marble.edit.compose import (
 )
 from marble.edit.delete import Delete, crop, remove_floaters, select_floaters
 from marble.edit.layers import RenameLayer, SetLayer
+from marble.edit.objects import move_object, regeneration_report, remove_object
+from marble.edit.objects import delete as delete_with_objects
+from marble.edit.objects import transform as transform_with_objects
+from marble.edit.steps import Steps
 from marble.edit.transform import (
     Duplicate,
     Separate,
@@ -57,7 +60,8 @@ from marble.edit.transform import (
 
 __all__ = [
     "ASSET_SUFFIXES", "AddLayers", "BLOCKOUT_BASE_KEY", "COLOR_MODES", "Delete", "Duplicate", "LayoutEdit",
-    "Recolor", "RenameLayer", "ReplaceLayers", "Separate", "SetLayer", "SetOpacity", "Transform", "add_object",
+    "Recolor", "RenameLayer", "ReplaceLayers", "Separate", "SetLayer", "SetOpacity", "Steps", "Transform", "add_object",
+    "delete_with_objects", "describe_color_edit", "regeneration_report", "remove_object", "transform_with_objects",
     "axis_angle_matrix", "changed_objects", "crop", "delete_object", "import_asset", "load_asset", "merge",
     "move_object", "plan_regenerate", "regenerate", "relabel_object", "remove_floaters", "resize_object", "rotate",
     "scale", "select_floaters", "selection_center", "translate",

@@ -16,8 +16,10 @@ from marble.edit.selection import Selection, check_selection, is_whole
 from marble.edit.state import (
     clone_selection,
     nonzero_idx,
+    note_edits,
     pack_selection,
     replace_rows,
+    restore_notes,
     selection_nbytes,
     summarize,
     unpack_selection,
@@ -98,7 +100,8 @@ def _recolor_mesh(mesh: trimesh.Trimesh, M: Tensor | None, const: Tensor | None)
 class Recolor(Operation):
     """Change the colour of the selection.
 
-    Modes: ``set`` (value: RGB in [0, 1]; view-dependent bands are cleared), ``tint`` (RGB
+    Modes: ``set`` (value: RGB in [0, 1]; each splat takes that colour scaled by its own brightness
+    relative to the selection's mean, so shading survives; view-dependent bands are cleared), ``tint`` (RGB
     multiplier), ``brightness`` (factor), ``saturation`` (factor; 0 = grey, 1 = unchanged).
     Layers selected whole have their mesh colours (vertex, face or texture) changed too.
     """
@@ -112,10 +115,11 @@ class Recolor(Operation):
         self.value = value if isinstance(value, (int, float)) else [float(x) for x in torch.as_tensor(value).reshape(-1)]
         self._old_rows: dict[str, tuple[Tensor, Tensor | None]] = {}
         self._old_meshes: dict[str, trimesh.Trimesh] = {}
+        self._notes: dict[str, list] = {}
 
     @property
     def description(self) -> str:
-        return f"{self.mode} {self.value} ({summarize(self.selection)})"
+        return f"{describe_color_edit(self.mode, self.value)} ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -129,8 +133,10 @@ class Recolor(Operation):
                     sh0 = g.sh0[idx]
                     shN = None if g.shN is None else g.shN[idx]
                     rgb = sh0_to_rgb(sh0)
-                    if self.const is not None:
-                        new_rgb = self.const.to(rgb.device).expand_as(rgb)
+                    if self.const is not None:  # the colour, with the splats' own light and shade kept
+                        lum = rgb.clamp(0, 1) @ _LUMA.to(rgb.device)
+                        ratio = (lum / lum.mean().clamp_min(1e-4)).clamp(0.0, 2.0)
+                        new_rgb = (self.const.to(rgb.device)[None, :] * ratio[:, None]).clamp(0, 1)
                         new_shN = None if shN is None else torch.zeros_like(shN)
                     else:
                         M = self.M.to(rgb.device)
@@ -151,8 +157,10 @@ class Recolor(Operation):
             old_meshes[name] = layer.mesh
             layer.mesh = m
         self._old_rows, self._old_meshes = old_rows, old_meshes
+        self._notes = note_edits(world, self.selection, {"kind": "recolor", "mode": self.mode, "value": self.value})
 
     def undo(self, world: World) -> None:
+        restore_notes(world, self._notes)
         for name, (sh0, shN) in self._old_rows.items():
             layer = world.layer(name)
             idx = nonzero_idx(self.selection[name])
@@ -174,7 +182,8 @@ class Recolor(Operation):
                 tensors[f"{prefix}or{i}/shN"] = shN
         meshes = [mesh_to_tensors(m, tensors, f"{prefix}om{i}/") for i, m in enumerate(self._old_meshes.values())]
         return {"selection": pack_selection(self.selection, tensors, prefix), "mode": self.mode, "value": self.value,
-                "old_rows": list(self._old_rows), "old_meshes": list(self._old_meshes), "mesh_docs": meshes}
+                "old_rows": list(self._old_rows), "old_meshes": list(self._old_meshes), "mesh_docs": meshes,
+                "notes": self._notes}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Recolor":
@@ -183,6 +192,7 @@ class Recolor(Operation):
                         for i, n in enumerate(doc["old_rows"])}
         op._old_meshes = {n: mesh_from_tensors(d, tensors, f"{prefix}om{i}/")
                           for i, (n, d) in enumerate(zip(doc["old_meshes"], doc["mesh_docs"]))}
+        op._notes = doc.get("notes") or {}
         return op
 
 
@@ -203,10 +213,12 @@ class SetOpacity(Operation):
         self.selection = clone_selection(selection)
         self.value, self.mode = v, mode
         self._old: dict[str, Tensor] = {}
+        self._notes: dict[str, list] = {}
 
     @property
     def description(self) -> str:
-        return f"opacity {self.mode} {self.value:g} ({summarize(self.selection)})"
+        what = f"{self.value:.0%}" if self.mode == "set" else f"x{self.value:.2f}"
+        return f"opacity {what} ({summarize(self.selection)})"
 
     def apply(self, world: World) -> None:
         check_selection(world, self.selection)
@@ -227,8 +239,10 @@ class SetOpacity(Operation):
         for name, g in new_g.items():
             world.layer(name).gaussians = g
         self._old = old
+        self._notes = note_edits(world, self.selection, {"kind": "opacity", "mode": self.mode, "value": self.value})
 
     def undo(self, world: World) -> None:
+        restore_notes(world, self._notes)
         for name, logits in self._old.items():
             layer = world.layer(name)
             idx = nonzero_idx(self.selection[name])
@@ -241,10 +255,31 @@ class SetOpacity(Operation):
         for i, t in enumerate(self._old.values()):
             tensors[f"{prefix}old{i}"] = t
         return {"selection": pack_selection(self.selection, tensors, prefix), "value": self.value,
-                "mode": self.mode, "old": list(self._old)}
+                "mode": self.mode, "old": list(self._old), "notes": self._notes}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "SetOpacity":
         op = cls(unpack_selection(doc["selection"], tensors, prefix), doc["value"], mode=doc["mode"])
         op._old = {n: tensors[f"{prefix}old{i}"] for i, n in enumerate(doc["old"])}
+        op._notes = doc.get("notes") or {}
         return op
+
+
+def describe_color_edit(mode: str, value) -> str:
+    """A short human description of a colour edit: ``set #3366cc``, ``brightness x1.20``."""
+    if mode in ("set", "tint"):
+        rgb = [min(max(float(x), 0.0), 1.0) for x in value]
+        return f"{mode} #" + "".join(f"{int(round(c * 255)):02x}" for c in rgb)
+    return f"{mode} x{float(value):.2f}"
+
+
+def replay_appearance(world: World, name: str, entries: list[dict]) -> None:
+    """Apply recorded whole-layer colour/opacity edits (``layer.meta["appearance"]``) to layer ``name``."""
+    from marble.edit.selection import select_layers
+
+    for e in entries:
+        sel = select_layers(world, name)
+        if e.get("kind") == "recolor":
+            Recolor(sel, mode=e["mode"], value=e["value"]).apply(world)
+        elif e.get("kind") == "opacity" and world.layer(name).num_splats:
+            SetOpacity(sel, e["value"], mode=e.get("mode", "set")).apply(world)

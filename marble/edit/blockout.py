@@ -7,11 +7,13 @@ regenerate the world from the edited layout, keeping the layers whose objects we
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict
 
+from marble.edit.appearance import replay_appearance
 from marble.edit.history import Operation, register
-from marble.edit.state import layer_nbytes, pack_layer, set_layer_order, unpack_layer
+from marble.edit.state import APPEARANCE_KEY, layer_nbytes, pack_layer, set_layer_order, unpack_layer
 from marble.errors import InputError
 from marble.layout import Layout, LayoutObject
 from marble.world import Layer, World
@@ -21,15 +23,22 @@ BLOCKOUT_BASE_KEY = "blockout_base"
 
 @register
 class LayoutEdit(Operation):
-    """Replace ``world.layout`` (a blockout edit); the first edit records the layout the current
-    layers were generated from under ``world.extras["blockout_base"]`` for :func:`regenerate`."""
+    """Replace ``world.layout`` (a blockout edit).
+
+    The first edit records the layout the current layers were generated from under
+    ``world.extras["blockout_base"]``, which :func:`regenerate` compares against. Objects named in
+    ``synced`` are ones whose layers already follow the new layout (moved or deleted together with
+    their box): their base entries are updated too, so regeneration leaves their layers alone.
+    """
 
     kind = "layout_edit"
 
-    def __init__(self, new_layout: Layout, *, label: str = "edit blockout") -> None:
+    def __init__(self, new_layout: Layout, *, label: str = "edit blockout", synced=()) -> None:
         self.new = new_layout.to_dict()
         self.label = label
+        self.synced = sorted(set(synced))
         self._old: dict | None = None
+        self._old_base: dict | None = None
         self._had_base = True
 
     @property
@@ -41,23 +50,45 @@ class LayoutEdit(Operation):
             raise InputError("this world has no blockout layout to edit")
         self._old = world.layout.to_dict()
         self._had_base = BLOCKOUT_BASE_KEY in world.extras
-        if not self._had_base:
-            world.extras[BLOCKOUT_BASE_KEY] = self._old
+        self._old_base = copy.deepcopy(world.extras.get(BLOCKOUT_BASE_KEY))
+        base = copy.deepcopy(self._old_base) if self._had_base else copy.deepcopy(self._old)
+        if self.synced:
+            base = _sync_base(base, self.new, set(self.synced))
+        world.extras[BLOCKOUT_BASE_KEY] = base
         world.layout = Layout.from_dict(self.new)
 
     def undo(self, world: World) -> None:
         world.layout = Layout.from_dict(self._old)
-        if not self._had_base:
+        if self._had_base:
+            world.extras[BLOCKOUT_BASE_KEY] = copy.deepcopy(self._old_base)
+        else:
             world.extras.pop(BLOCKOUT_BASE_KEY, None)
 
     def to_state(self, tensors: dict, prefix: str) -> dict:
-        return {"new": self.new, "label": self.label, "old": self._old, "had_base": self._had_base}
+        return {"new": self.new, "label": self.label, "old": self._old, "had_base": self._had_base,
+                "old_base": self._old_base, "synced": self.synced}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "LayoutEdit":
-        op = cls(Layout.from_dict(doc["new"]), label=doc["label"])
+        op = cls(Layout.from_dict(doc["new"]), label=doc["label"], synced=doc.get("synced", ()))
         op._old, op._had_base = doc["old"], bool(doc["had_base"])
+        op._old_base = doc.get("old_base")
         return op
+
+
+def _sync_base(base: dict, new: dict, names: set[str]) -> dict:
+    """``base`` with the entries of ``names`` taken from ``new`` (added, replaced or removed)."""
+    new_objs = {o["name"]: o for o in new.get("objects", [])}
+    out, seen = [], set()
+    for o in base.get("objects", []):
+        if o["name"] in names:
+            seen.add(o["name"])
+            if o["name"] in new_objs:
+                out.append(copy.deepcopy(new_objs[o["name"]]))
+        else:
+            out.append(o)
+    out += [copy.deepcopy(new_objs[n]) for n in sorted(names - seen) if n in new_objs]
+    return {**base, "objects": out}
 
 
 def _layout_of(world: World) -> Layout:
@@ -125,20 +156,6 @@ def _edit_object(world: World, name: str, description: str, **changes) -> Layout
     for k, v in changes.items():
         setattr(obj, k, v)
     return LayoutEdit(layout, label=description)
-
-
-def move_object(world: World, name: str, *, position=None, yaw_deg: float | None = None) -> LayoutEdit:
-    """Move (and/or turn) a blockout object."""
-    changes = {}
-    if position is not None:
-        changes["position"] = _pos3(position)
-    if yaw_deg is not None:
-        if not math.isfinite(float(yaw_deg)):
-            raise InputError(f"`yaw_deg` must be finite, got {yaw_deg}")
-        changes["yaw"] = math.radians(float(yaw_deg))
-    if not changes:
-        raise InputError("give a new `position` or `yaw_deg`")
-    return _edit_object(world, name, f"move {name}", **changes)
 
 
 def resize_object(world: World, name: str, size) -> LayoutEdit:
@@ -240,8 +257,9 @@ def plan_regenerate(world: World, fresh: World) -> ReplaceLayers:
 
     Layers of blockout objects that were not edited (and the ground/sky/walls, unless the
     environment changed) keep their current data, including any splat edits; edited or added
-    objects take the fresh layers; deleted objects' layers go; layers the user made (imports,
-    separations, duplicates) stay.
+    objects take the fresh layers, with the whole-layer colour and opacity edits of the layers
+    they replace replayed on them (``layer.meta["appearance"]``); deleted objects' layers go;
+    layers the user made (imports, separations, duplicates) stay.
     """
     changed, removed_objs, env_changed = changed_objects(world)
     cur_objs = {o.name for o in world.layout.objects}
@@ -262,6 +280,9 @@ def plan_regenerate(world: World, fresh: World) -> ReplaceLayers:
         else:
             if old is not None:
                 removed.append(old)
+                entries = (old.meta or {}).get(APPEARANCE_KEY)
+                if entries and layer.num_splats + layer.num_triangles:
+                    replay_appearance(World([layer]), layer.name, entries)  # recolours survive the rebuild
             added.append(layer)
             order_after.append(layer.name)
     for old in world.layers:

@@ -14,9 +14,11 @@ from marble.edit.state import (
     clone_selection,
     layer_nbytes,
     nonzero_idx,
+    note_edits,
     pack_gaussians,
     pack_layer,
     pack_selection,
+    restore_notes,
     scatter_rows,
     selection_nbytes,
     set_layer_order,
@@ -50,6 +52,7 @@ class Delete(Operation):
         self._order_before: list[str] = []
         self._removed_layers: list[Layer] = []
         self._removed_splats: dict[str, Gaussians] = {}
+        self._notes: dict[str, list] = {}
 
     @property
     def description(self) -> str:
@@ -78,8 +81,10 @@ class Delete(Operation):
         for layer in removed_layers:
             world.remove_layer(layer.name)
         self._removed_layers, self._removed_splats = removed_layers, removed_splats
+        self._notes = note_edits(world, {n: self.selection[n] for n in removed_splats})
 
     def undo(self, world: World) -> None:
+        restore_notes(world, self._notes)
         for name, removed in self._removed_splats.items():
             layer = world.layer(name)
             layer.gaussians = scatter_rows(layer.gaussians, removed, self.selection[name].to(removed.device))
@@ -98,6 +103,7 @@ class Delete(Operation):
             "order_before": self._order_before,
             "removed_layers": [pack_layer(x, tensors, f"{prefix}rl{i}/") for i, x in enumerate(self._removed_layers)],
             "removed_splats": list(self._removed_splats),
+            "notes": self._notes,
         }
         for i, g in enumerate(self._removed_splats.values()):
             pack_gaussians(g, tensors, f"{prefix}rs{i}/")
@@ -109,6 +115,7 @@ class Delete(Operation):
         op._order_before = list(doc["order_before"])
         op._removed_layers = [unpack_layer(d, tensors, f"{prefix}rl{i}/") for i, d in enumerate(doc["removed_layers"])]
         op._removed_splats = {n: unpack_gaussians(tensors, f"{prefix}rs{i}/") for i, n in enumerate(doc["removed_splats"])}
+        op._notes = doc.get("notes") or {}
         return op
 
 

@@ -3,6 +3,8 @@ and packing layers, splats and selections into a saved history (``marble.edit.hi
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -172,3 +174,51 @@ def summarize(sel: Selection) -> str:
     names = list(sel)
     text = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
     return text or "nothing"
+
+
+# ---------------------------------------------------------------------- edit notes (survive regeneration)
+APPEARANCE_KEY = "appearance"
+"""``layer.meta`` key: whole-layer colour/opacity edits, replayed on a regenerated object layer."""
+PARTIAL_KEY = "partial_edits"
+"""``layer.meta`` key: how many edits touched only some of the layer's splats (lost on regeneration)."""
+
+
+def note_edits(world: World, selection: Selection, entry: dict | None = None) -> dict[str, list]:
+    """Record an edit on the layers it touches; returns what to hand :func:`restore_notes` on undo.
+
+    Layers selected whole get ``entry`` appended to ``meta["appearance"]`` (when given); partially
+    selected ones count one more ``meta["partial_edits"]``.
+    """
+    from marble.edit.selection import is_whole, mask_any
+
+    old: dict[str, list] = {}
+    for name, mask in selection.items():
+        layer = world.layer(name)
+        whole = is_whole(world, selection, name)
+        if whole and entry is None:
+            continue
+        if not whole and not (mask.numel() and mask_any(mask)):
+            continue
+        meta = dict(layer.meta) if layer.meta is not None else {}
+        old[name] = [copy.deepcopy(meta.get(APPEARANCE_KEY)), meta.get(PARTIAL_KEY)]
+        if whole:
+            meta[APPEARANCE_KEY] = [*(meta.get(APPEARANCE_KEY) or []), dict(entry)]
+        else:
+            meta[PARTIAL_KEY] = int(meta.get(PARTIAL_KEY) or 0) + 1
+        layer.meta = meta
+    return old
+
+
+def restore_notes(world: World, old: dict[str, list]) -> None:
+    """Undo :func:`note_edits` (layers that are gone are skipped)."""
+    for name, (appearance, partial) in old.items():
+        if name not in world:
+            continue
+        layer = world.layer(name)
+        meta = dict(layer.meta or {})
+        for key, value in ((APPEARANCE_KEY, appearance), (PARTIAL_KEY, partial)):
+            if value is None:
+                meta.pop(key, None)
+            else:
+                meta[key] = copy.deepcopy(value)
+        layer.meta = meta

@@ -17,8 +17,10 @@ from marble.edit.state import (
     check_transform,
     clone_selection,
     nonzero_idx,
+    note_edits,
     pack_selection,
     replace_rows,
+    restore_notes,
     selection_nbytes,
     summarize,
     take_rows,
@@ -47,6 +49,7 @@ class Transform(Operation):
         self.label = label
         self._old_transforms: dict[str, Tensor] = {}
         self._old_rows: dict[str, tuple[Tensor, Tensor, Tensor]] = {}
+        self._notes: dict[str, list] = {}
 
     @property
     def description(self) -> str:
@@ -80,8 +83,10 @@ class Transform(Operation):
         for name, g in new_g.items():
             world.layer(name).gaussians = g
         self._old_transforms, self._old_rows = old_transforms, old_rows
+        self._notes = note_edits(world, {n: self.selection[n] for n in old_rows})
 
     def undo(self, world: World) -> None:
+        restore_notes(world, self._notes)
         for name, T_old in self._old_transforms.items():
             world.layer(name).transform = T_old
         for name, (means, quats, log_scales) in self._old_rows.items():
@@ -100,7 +105,7 @@ class Transform(Operation):
             for k, t in zip(("means", "quats", "log_scales"), rows):
                 tensors[f"{prefix}or{i}/{k}"] = t
         return {"selection": pack_selection(self.selection, tensors, prefix), "label": self.label,
-                "old_transforms": list(self._old_transforms), "old_rows": list(self._old_rows)}
+                "old_transforms": list(self._old_transforms), "old_rows": list(self._old_rows), "notes": self._notes}
 
     @classmethod
     def from_state(cls, doc: dict, tensors: dict, prefix: str) -> "Transform":
@@ -110,6 +115,7 @@ class Transform(Operation):
             n: tuple(tensors[f"{prefix}or{i}/{k}"] for k in ("means", "quats", "log_scales"))
             for i, n in enumerate(doc["old_rows"])
         }
+        op._notes = doc.get("notes") or {}
         return op
 
 
@@ -146,7 +152,8 @@ def translate(world: World, selection: Selection, offset) -> Transform:
         raise InputError(f"`offset` contains NaN or Inf: {off.tolist()}")
     T = torch.eye(4, dtype=torch.float64)
     T[:3, 3] = off
-    return Transform(selection, T, label=f"move {[round(x, 3) for x in off.tolist()]}")
+    return Transform(selection, T, label="move " + ", ".join(f"{a} {v:+.2f}" for a, v in zip("xyz", off.tolist()) if abs(v) > 5e-4)
+                     if bool((off.abs() > 5e-4).any()) else "move 0 m")
 
 
 def rotate(world: World, selection: Selection, angle_deg: float, *, axis="y", pivot=None) -> Transform:

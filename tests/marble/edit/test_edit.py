@@ -15,7 +15,7 @@ from marble.edit.history import History
 from marble.errors import InputError
 from marble.gaussians import Gaussians
 from marble.world import Layer, World
-from tests.support.edit_worlds import small_world, splats
+from tests.support.edit_worlds import small_world, splats, yaw_transform
 
 
 def _roundtrip(world: World, op) -> World:
@@ -169,8 +169,13 @@ def test_recolor_splats_and_mesh(mode, value):
     after = w.layer("chair_1").gaussians.colors
     vc = w.layer("chair_1").mesh.visual.vertex_colors[0]
     if mode == "set":
-        assert torch.allclose(after, torch.tensor([1.0, 0, 0]).expand_as(after), atol=1e-5)
+        # the new colour everywhere, each splat's own light and shade kept (brighter splats stay brighter)
+        assert float(after[:, 1:].abs().max()) < 1e-5 and float(after[:, 0].min()) > 0
+        lum = before.clamp(0, 1) @ torch.tensor([0.2126, 0.7152, 0.0722])
+        ratio = (lum / lum.mean()).clamp(0, 2)
+        assert torch.allclose(after[:, 0], ratio.clamp(max=1.0), atol=1e-5)
         assert tuple(vc[:3]) == (255, 0, 0)
+        assert w.layer("chair_1").meta["appearance"] == [{"kind": "recolor", "mode": "set", "value": [1.0, 0.0, 0.0]}]
         assert bool((w.layer("chair_1").gaussians.shN == 0).all())
     elif mode == "brightness":
         assert torch.allclose(after, before * 0.5, atol=1e-5)
@@ -241,29 +246,35 @@ def test_blockout_edits_and_regenerate_plan():
     w = small_world()
     hist = History()
     base = w.layout.to_dict()
+    chair_T = w.layer("chair_1").transform.clone()
     hist.apply(w, E.add_object(w, "bench", (2.0, 0.0, 2.0)))
     hist.apply(w, E.move_object(w, "chair_1", position=(1.5, 0.0, 0.0), yaw_deg=45))
+    # a box with a layer moves with it at once: the layer turns 45 deg about the box's bottom-centre
+    expected = yaw_transform(45, t=(1.5, 0, 0)) @ torch.linalg.inv(yaw_transform(0, t=(1.0, 0, 0))) @ chair_T
+    assert torch.allclose(w.layer("chair_1").transform, expected, atol=1e-9)
     hist.apply(w, E.resize_object(w, "table_1", (2.0, 0.8, 1.0)))
     hist.apply(w, E.relabel_object(w, "bench_1", "bush"))
     assert w.layout.object("bench_1").label == "bush"
-    assert w.extras[E.BLOCKOUT_BASE_KEY] == base
+    synced = {o["name"]: o for o in w.extras[E.BLOCKOUT_BASE_KEY]["objects"]}
+    assert synced["table_1"] == base["objects"][1]  # resized: the base still holds the old box
+    assert synced["chair_1"]["position"] == (1.5, 0.0, 0.0) or list(synced["chair_1"]["position"]) == [1.5, 0.0, 0.0]
     changed, removed, env = E.changed_objects(w)
-    assert changed == {"bench_1", "chair_1", "table_1"} and not removed and not env
+    assert changed == {"bench_1", "table_1"} and not removed and not env  # the moved chair needs no rebuild
     hist.undo(w)
     hist.undo(w)
     hist.apply(w, E.delete_object(w, "table_1"))
     changed, removed, env = E.changed_objects(w)
-    assert changed == {"bench_1", "chair_1"} and removed == {"table_1"}
+    assert changed == {"bench_1"} and removed == {"table_1"}
     # a stand-in for the freshly generated world: what generate_world(layout=...) would give
     fresh = World([Layer("ground", gaussians=splats(10, seed=20)), Layer("chair_1", gaussians=splats(11, seed=21)),
                    Layer("bench_1", gaussians=splats(12, seed=22))])
     w.add_layer(Layer("my_import", gaussians=splats(5, seed=23)))
-    kept_ground = w.layer("ground")
+    kept_ground, kept_chair = w.layer("ground"), w.layer("chair_1")
     before = w.copy()
     op = E.plan_regenerate(w, fresh)
     hist.apply(w, op)
-    assert w.layer("ground") is kept_ground  # untouched: kept with its data
-    assert w.layer("chair_1").num_splats == 11 and w.layer("bench_1").num_splats == 12
+    assert w.layer("ground") is kept_ground and w.layer("chair_1") is kept_chair  # untouched: kept with their data
+    assert w.layer("bench_1").num_splats == 12
     assert "table_1" not in w and "my_import" in w and "rock" in w
     assert E.changed_objects(w) == (set(), set(), False)
     hist.undo(w)
