@@ -10,9 +10,9 @@ MAX_UNDERSTOOD_CHARS = 2000
 def understood(prompt: str | None) -> str:
     """What Marble makes of ``prompt``, as Markdown for the box beside it ("" for an empty prompt).
 
-    Today this is :func:`marble.text.describe_spec` of the parse (archetype, time, weather, styles,
-    objects with counts, colours, materials and relations). This is the one place to plug in a
-    richer report of what will be built, approximated or left out.
+    This is :func:`marble.text.describe_spec` of the parse: archetype, time, weather, styles, objects
+    with counts, colours, materials and relations, then the report of what each phrase becomes
+    (built / approximated / not built, and why), the same lines ``marble parse`` prints.
     """
     text = (prompt or "").strip()
     if not text:
