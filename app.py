@@ -13,10 +13,15 @@ import argparse
 import functools
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from marble.frontends.editor.folders import editor_root, gradio_cache, private_dir, sweep_sessions  # noqa: E402
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home
+ROOT = editor_root()
+# Gradio copies every file it serves (exports, uploads) into its cache: keep that in our private folder,
+# not the machine-wide /tmp/gradio where every user could read it
+os.environ.setdefault("GRADIO_TEMP_DIR", str(ROOT / "gradio"))
 
 import gradio as gr  # noqa: E402
 
@@ -30,7 +35,6 @@ from marble.frontends.editor.feedback import humanize, understood  # noqa: E402
 from marble.frontends.editor.files import describe_files  # noqa: E402
 from marble.frontends.editor.server import install_routes, viewport_available  # noqa: E402
 
-ROOT = Path(os.environ.get("MARBLE_EDITOR_DIR") or Path(tempfile.gettempdir()) / "marble-editor")
 SELECT_KINDS = ["layer", "label", "box", "sphere", "color", "opacity", "rect", "lasso", "all"]
 HEAD = '<link rel="stylesheet" href="marble/web/viewport.css"><script type="module" src="marble/web/viewport.js"></script>'
 VIEWPORT_HTML = '<div class="mv-root"></div>'
@@ -91,8 +95,12 @@ def _action(fn, *, preview: bool = False):
         s = _session(state)
         try:
             message = fn(s, *args, **kwargs) or ""
-        except MarbleError as exc:
-            raise gr.Error(humanize(str(exc)), print_exception=False) from None
+        except BaseException as exc:
+            if state is None:  # a session made for this request is not kept by the tab: leave no folder behind
+                s.close()
+            if isinstance(exc, MarbleError):
+                raise gr.Error(humanize(str(exc)), print_exception=False) from None
+            raise
         out = _view(s, message)
         return (*out, s.preview() if s.world is not None else None) if preview else out
 
@@ -405,10 +413,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=2,
                         help="edit events processed at once (default 2; generation runs one at a time)")
     args = parser.parse_args(argv)
-    from marble.frontends.editor.session import private_dir
-
-    private_dir(ROOT)
+    try:
+        private_dir(ROOT)
+        if Path(os.environ["GRADIO_TEMP_DIR"]).resolve() == (ROOT / "gradio").resolve():
+            gradio_cache(ROOT)
+    except (MarbleError, OSError) as exc:
+        raise SystemExit(f"error: {exc}") from None
     sweep(ROOT)
+    sweep_sessions(ROOT)
     demo = build_app()
     demo.queue(default_concurrency_limit=args.concurrency)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=args.max_file_size,

@@ -102,7 +102,7 @@ class Autosaver:
                 self.last_error = f"autosave failed: {exc}"
 
     def _write(self, world: World, info: dict) -> None:
-        from marble.frontends.editor.session import private_dir
+        from marble.frontends.editor.folders import private_dir
 
         private_dir(self.folder.parent)
         private_dir(self.folder)

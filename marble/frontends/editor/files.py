@@ -82,7 +82,7 @@ class SessionFiles:
         Raises:
             InputError: no format chosen, an unknown format or profile, or a profile budget that cannot be met.
         """
-        from marble.frontends.editor.session import private_dir
+        from marble.frontends.editor.folders import private_dir
         from marble.frontends.outputs import check_formats
 
         world = self.require_world()

@@ -13,10 +13,8 @@ box, moving a box moves its layer (see :mod:`marble.edit.objects`).
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Callable
@@ -29,6 +27,7 @@ from marble.edit import selection as S
 from marble.edit.history import DEFAULT_MAX_BYTES, History, Operation
 from marble.errors import InputError
 from marble.frontends.editor.files import SessionFiles
+from marble.frontends.editor.folders import editor_root, new_session_dir
 from marble.frontends.editor.inputs import parse_color
 from marble.frontends.editor.views import SessionViews
 from marble.frontends.editor.viewport import SessionViewport
@@ -42,28 +41,20 @@ class Cancelled(InputError):
     """The user pressed Cancel while a world was being generated."""
 
 
-def private_dir(path: Path) -> Path:
-    """Make ``path`` (and missing parents) a folder only this user can enter (0700)."""
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
 class EditorSession(SessionViews, SessionFiles, SessionViewport):
     """State of one editor: a world, its undo history and the current selection.
 
     Args:
-        root: folder under which this session's files go (a fresh private sub-folder is made).
+        root: folder under which this session's files go (a fresh private sub-folder is made when the first
+            file is written); default :func:`~marble.frontends.editor.folders.editor_root`.
         preview_size: ``(width, height)`` of preview renders in pixels.
         history_bytes: memory budget of the undo history.
     """
 
     def __init__(self, *, root: str | Path | None = None, preview_size: tuple[int, int] = (384, 240),
                  history_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        base = Path(root) if root is not None else Path(tempfile.gettempdir()) / "marble-editor"
-        private_dir(base)
-        self.root = base
-        self.workdir = Path(tempfile.mkdtemp(prefix="session-", dir=base))  # mkdtemp: 0700
+        self.root = Path(root) if root is not None else editor_root()
+        self._workdir: Path | None = None  # made on the first file written (a tab that writes nothing leaves nothing)
         self.token = secrets.token_urlsafe(18)  # names this session in the viewport's data URLs
         self.preview_size = (int(preview_size[0]), int(preview_size[1]))
         self.world: World | None = None
@@ -82,7 +73,16 @@ class EditorSession(SessionViews, SessionFiles, SessionViewport):
     def close(self) -> None:
         """Delete this session's files (an autosave, kept elsewhere, stays for a restore)."""
         self._close_viewport()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    @property
+    def workdir(self) -> Path:
+        """This session's private folder (0700) under :attr:`root`, made on first use."""
+        if self._workdir is None or not self._workdir.is_dir():
+            self._workdir = new_session_dir(self.root)
+        return self._workdir
 
     def require_world(self) -> World:
         """The current world, or ``InputError`` telling the user to generate or open one."""
