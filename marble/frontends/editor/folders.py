@@ -37,14 +37,21 @@ def editor_root(env: dict | None = None) -> Path:
 
 
 def private_dir(path: str | Path) -> Path:
-    """Make ``path`` (and missing parents) a folder only this user can enter (0700).
+    """Make ``path`` (and its missing parents) a folder only this user can enter (0700).
 
     Raises:
         InputError: ``path`` is not a folder, is a symbolic link, or belongs to another user (someone
             could read or swap the editor's files there): choose another ``MARBLE_EDITOR_DIR``.
     """
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = []
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):  # each missing folder is made private (mkdir's parents= would not)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise InputError(f"the editor folder {path} is a link or not a folder: set MARBLE_EDITOR_DIR to a folder of yours")

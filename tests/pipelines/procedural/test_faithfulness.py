@@ -74,7 +74,8 @@ def _colors(layout):
     return np.array([c for o in layout.objects for c in o.color] + list(layout.environment.ground_color or ()))
 
 
-@pytest.mark.parametrize("style", ["cyberpunk", "Victorian", "medieval", "low poly", "Japanese", "gothic"])
+@pytest.mark.parametrize("style", ["cyberpunk", "Victorian", "medieval", "low poly", "Japanese", "gothic",
+                                   "watercolor", "film noir"])
 def test_a_style_changes_the_world(parse, style):
     plain = synthesize_layout(parse("a living room"), seed=0)
     styled = synthesize_layout(parse(f"a {style} living room"), seed=0)
@@ -84,6 +85,19 @@ def test_a_style_changes_the_world(parse, style):
     assert changed
     assert plain.environment.lighting != styled.environment.lighting or styled.objects[0].params.get("grade") \
         or styled.objects[0].params.get("low_poly")
+
+
+def test_art_styles_are_looks_not_things(parse):
+    """Painting and film words grade the world's colours; they are never built as objects or dropped."""
+    for prompt, look in [("a harbour, impressionist", "painterly"), ("an oil painting of a harbour", "painterly"),
+                         ("a harbour in black and white", "monochrome")]:
+        spec = parse(prompt)
+        assert look in spec.style, prompt
+        words = {"impressionist", "oil", "painting", "black", "white"}
+        assert not [o for o in spec.objects if words & set(str(o.label or o.category).lower().split("_"))], spec.objects
+    grey = synthesize_layout(parse("a harbour in black and white"), seed=0)
+    cols = _colors(grey).reshape(-1, 3)
+    assert len(cols) and np.abs(cols - cols.mean(axis=1, keepdims=True)).max() < 0.02  # no colour left
 
 
 def test_low_poly_changes_the_geometry(parse):
