@@ -145,14 +145,19 @@ def add_object(world: World, label: str, position, size=None, *, yaw_deg: float 
     return LayoutEdit(layout, label=f"add {name}")
 
 
-def _edit_object(world: World, name: str, description: str, **changes) -> LayoutEdit:
-    layout = _layout_of(world)
+def _object_named(layout: Layout, name: str) -> LayoutObject:
+    """The blockout object ``name`` of ``layout``, or ``InputError`` listing the objects there are."""
     try:
-        obj = layout.object(name)
+        return layout.object(name)
     except KeyError:
         raise InputError(
             f"no blockout object named {name!r}; objects are: {', '.join(o.name for o in layout.objects) or '(none)'}"
         ) from None
+
+
+def _edit_object(world: World, name: str, description: str, **changes) -> LayoutEdit:
+    layout = _layout_of(world)
+    obj = _object_named(layout, name)
     for k, v in changes.items():
         setattr(obj, k, v)
     return LayoutEdit(layout, label=description)

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import Tensor
 
-from marble.edit.blockout import LayoutEdit, _layout_of, _pos3, changed_objects
+from marble.edit.blockout import LayoutEdit, _layout_of, _object_named, _pos3, changed_objects
 from marble.edit.delete import Delete
 from marble.edit.history import Operation
 from marble.edit.selection import Selection, is_whole, select_layers
@@ -125,12 +125,7 @@ def move_object(world: World, name: str, *, position=None, yaw_deg: float | None
         InputError: an unknown object, a non-finite position or yaw, or nothing to change.
     """
     layout = _layout_of(world)
-    try:
-        obj = layout.object(name)
-    except KeyError:
-        raise InputError(
-            f"no blockout object named {name!r}; objects are: {', '.join(o.name for o in layout.objects) or '(none)'}"
-        ) from None
+    obj = _object_named(layout, name)
     if position is None and yaw_deg is None:
         raise InputError("give a new `position` or `yaw_deg`")
     P_old = obj.T_world_object

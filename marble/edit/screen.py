@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from marble.camera import Camera
-from marble.edit.selection import Selection, _check_layers, _world_vertices, project_points, world_points
+from marble.edit.selection import Selection, _check_layers, _world_vertices, project_points, rect_pixels, world_points
 from marble.errors import InputError
 from marble.world import World
 
@@ -126,13 +126,9 @@ def select_screen(
 
 def rect_mask(camera: Camera, rect) -> np.ndarray:
     """``[H, W]`` bool of a pixel rectangle ``(x0, y0, x1, y1)`` (corners in any order)."""
-    vals = [float(x) for x in rect]
-    if len(vals) != 4 or not all(math.isfinite(x) for x in vals):
-        raise InputError(f"`rect` must be 4 finite pixel values (x0, y0, x1, y1), got {rect}")
-    x0, x1 = sorted(vals[0::2])
-    y0, y1 = sorted(vals[1::2])
+    xa, xb, ya, yb = rect_pixels(camera, rect)
     m = np.zeros((camera.height, camera.width), dtype=bool)
-    m[max(int(math.floor(y0)), 0):max(int(math.ceil(y1)), 0), max(int(math.floor(x0)), 0):max(int(math.ceil(x1)), 0)] = True
+    m[ya:yb, xa:xb] = True
     return m
 
 

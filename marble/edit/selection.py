@@ -324,18 +324,28 @@ def select_rect(
     Everything in the rectangle's frustum is selected, hidden or not by nearer splats (as in
     SuperSplat's rectangle tool).
     """
+    xa, xb, ya, yb = rect_pixels(camera, rect)
+    if xb <= xa or yb <= ya:
+        raise InputError(f"`rect` {[float(x) for x in rect]} does not overlap the {camera.width}x{camera.height} image")
+    mask = np.zeros((camera.height, camera.width), dtype=bool)
+    mask[ya:yb, xa:xb] = True
+    return _frustum(world, camera, mask, near=near, layers=layers)
+
+
+def rect_pixels(camera: Camera, rect) -> tuple[int, int, int, int]:
+    """The pixel range ``(x_start, x_stop, y_start, y_stop)`` a rectangle ``(x0, y0, x1, y1)`` covers in
+    ``camera``'s image (corners in any order, clamped to the image; empty when outside it).
+
+    Raises:
+        InputError: ``rect`` is not 4 finite numbers.
+    """
     vals = [float(x) for x in rect]
     if len(vals) != 4 or not all(math.isfinite(x) for x in vals):
         raise InputError(f"`rect` must be 4 finite pixel values (x0, y0, x1, y1), got {rect}")
     x0, x1 = sorted(vals[0::2])
     y0, y1 = sorted(vals[1::2])
-    mask = np.zeros((camera.height, camera.width), dtype=bool)
-    xa, xb = max(int(math.floor(x0)), 0), min(int(math.ceil(x1)), camera.width)
-    ya, yb = max(int(math.floor(y0)), 0), min(int(math.ceil(y1)), camera.height)
-    if xb <= xa or yb <= ya:
-        raise InputError(f"`rect` {vals} does not overlap the {camera.width}x{camera.height} image")
-    mask[ya:yb, xa:xb] = True
-    return _frustum(world, camera, mask, near=near, layers=layers)
+    return (max(int(math.floor(x0)), 0), min(int(math.ceil(x1)), camera.width),
+            max(int(math.floor(y0)), 0), min(int(math.ceil(y1)), camera.height))
 
 
 def select_lasso(

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from marble.camera import Camera, look_at_pose
+from marble.camera import Camera
 from marble.layout import Layout
 from pipelines.views.walkable import WalkableRegion, walkable_region, yaw_direction
 
@@ -36,8 +36,8 @@ HEAD_MOVES = ((0.5, 0.0), (-0.5, 0.0), (0.0, 1.0), (0.0, -1.0), (0.5, 1.0), (-0.
 
 def _camera(eye, direction, *, width: int, height: int, fov_y_deg: float, name: str) -> Camera:
     eye = np.asarray(eye, np.float64)
-    T = look_at_pose(eye, eye + np.asarray(direction, np.float64))
-    return Camera.from_fov(fov_y_deg=fov_y_deg, width=width, height=height, T_world_camera=T, name=name)
+    return Camera.look_at(eye, eye + np.asarray(direction, np.float64), fov_y_deg=fov_y_deg, width=width,
+                          height=height, name=name)
 
 
 def _free_spots(region: WalkableRegion, obstacles, n: int, rng: np.random.Generator, *, height: float,

@@ -133,11 +133,7 @@ class Autosaver:
 
     def restore_info(self) -> dict | None:
         """What the restore point holds, or ``None``."""
-        try:
-            doc = json.loads((self.folder / RESTORE_INFO).read_text())
-        except (OSError, ValueError):
-            return None
-        return doc if (self.folder / RESTORE_BUNDLE).is_file() else None
+        return self._read_info(RESTORE_INFO, RESTORE_BUNDLE)
 
     def restore_bundle(self) -> Path:
         """The restore point's ``.marble`` file."""
@@ -150,11 +146,15 @@ class Autosaver:
 
     def info(self) -> dict | None:
         """What the slot holds (``prompt, saved_at, edits, stats``), or ``None`` when it is empty."""
+        return self._read_info(INFO, BUNDLE)
+
+    def _read_info(self, info_name: str, bundle_name: str) -> dict | None:
+        """The JSON ``info_name`` of the slot when ``bundle_name`` is there beside it, else ``None``."""
         try:
-            doc = json.loads((self.folder / INFO).read_text())
+            doc = json.loads((self.folder / info_name).read_text())
         except (OSError, ValueError):
             return None
-        return doc if (self.folder / BUNDLE).is_file() else None
+        return doc if (self.folder / bundle_name).is_file() else None
 
     def bundle(self) -> Path:
         """The slot's ``.marble`` file."""
