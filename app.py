@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from marble.frontends.editor.folders import editor_root, gradio_cache, private_dir, sweep_sessions  # noqa: E402
+from marble.frontends.editor.folders import editor_root, private_dir, sweep_sessions  # noqa: E402
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home
 ROOT = editor_root()
@@ -56,6 +56,11 @@ CLIENT_JS = """(s, id) => { let v = sessionStorage.getItem('marble-editor-id');
 
 def _session(state: EditorSession | None) -> EditorSession:
     return state if state is not None else EditorSession(root=ROOT)
+
+
+def _preview_of(state: EditorSession | None):
+    """The still preview of the tab's world, or ``None`` before there is one."""
+    return state.preview() if state is not None and state.world is not None else None
 
 
 def _vp_state(s: EditorSession) -> str:
@@ -306,7 +311,7 @@ def build_app() -> gr.Blocks:
             return s.set_visible([name], not s.world.layer(name).visible) if int(col) == 2 else s.select_layer(name)
 
         layers.select(_action(on_layer_row), inputs=[state], outputs=VIEW, show_progress="hidden")
-        tab_preview.select(lambda st: _session(st).preview() if _session(st).world is not None else None,
+        tab_preview.select(_preview_of,
                            inputs=[state], outputs=[preview])
         view.release(_action(lambda s, i: s.set_view(i), preview=True), inputs=[state, view], outputs=[*VIEW, preview])
 
@@ -325,7 +330,7 @@ def build_app() -> gr.Blocks:
             return draw_points(img, pts, k), pts
 
         preview.select(on_preview_click, inputs=[preview, points, kind], outputs=[preview, points])
-        clear_points.click(lambda st: ((_session(st).preview() if _session(st).world is not None else None), ""),
+        clear_points.click(lambda st: (_preview_of(st), ""),
                            inputs=[state], outputs=[preview, points])
         on(invert, lambda s: s.invert_selection())
         on(grow, lambda s, r: s.grow_selection(r), [radius])
@@ -416,7 +421,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         private_dir(ROOT)
         if Path(os.environ["GRADIO_TEMP_DIR"]).resolve() == (ROOT / "gradio").resolve():
-            gradio_cache(ROOT)
+            private_dir(ROOT / "gradio")
     except (MarbleError, OSError) as exc:
         raise SystemExit(f"error: {exc}") from None
     sweep(ROOT)

@@ -62,12 +62,6 @@ def private_dir(path: str | Path) -> Path:
     return path
 
 
-def gradio_cache(root: str | Path) -> Path:
-    """The private folder for Gradio's file cache under ``root`` (set it as ``GRADIO_TEMP_DIR``)."""
-    private_dir(root)
-    return private_dir(Path(root) / "gradio")
-
-
 def new_session_dir(root: str | Path) -> Path:
     """A fresh private ``session-*`` folder under ``root`` (0700)."""
     private_dir(root)

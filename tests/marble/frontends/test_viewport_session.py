@@ -236,7 +236,7 @@ def test_words_the_editor_shows():
     assert "What Marble understood" in text and "3 x chair" in text and "night" in text
     assert understood("   ") == ""
     said = understood("a wizard tower beside a glowing pond, impressionist")
-    assert "built" in said and "not built" in said or "approximated" in said  # the report, not just the parse
+    assert "built" in said and ("not built" in said or "approximated" in said)  # the report, not just the parse
     assert "impressionist" in said  # a word Marble cannot build is named, never silently dropped
     assert humanize("set 0.800000011920929 (x 12.3456789)") == "set 0.8 (x 12.35)"
     assert humanize("seed 7, size 2.5") == "seed 7, size 2.5"
