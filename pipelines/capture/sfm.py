@@ -61,8 +61,8 @@ class SfmResult:
 def _quiet_colmap():
     import pycolmap
 
-    try:  # COLMAP logs every step through glog; keep warnings and errors only
-        pycolmap.logging.minloglevel = 2
+    try:  # COLMAP logs every step through glog; Marble reports failures itself, as one line
+        pycolmap.logging.minloglevel = 3
     except AttributeError:
         pass
     return pycolmap

@@ -18,11 +18,8 @@ from marble.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def capture(tmp_path_factory):
-    from pipelines.capture.synthetic import make_capture
-
-    return make_capture(tmp_path_factory.mktemp("capture"), num_photos=12, width=480, height=360, arc_deg=120.0,
-                        num_heldout=2)
+def capture(synthetic_capture):
+    return synthetic_capture
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +136,40 @@ def test_gravity_from_tilted_cameras():
     up, method = gravity_up(cams)
     assert method == "right-axes"
     assert float(np.dot(up, true_up.numpy())) > math.cos(math.radians(0.5))
+
+
+def test_video_frames_sampled_by_sharpness_and_registered(capture, tmp_path):
+    """An orbit video: each photo followed by a motion-blurred copy; the sharp frames are the ones kept."""
+    import imageio.v2 as imageio
+    from scipy.ndimage import uniform_filter1d
+
+    from pipelines.capture.pipeline import CaptureToWorldPipeline
+    from pipelines.capture.video import sample_video_frames
+
+    path = tmp_path / "orbit.mp4"
+    with imageio.get_writer(path, fps=8, codec="libx264", quality=9, macro_block_size=8) as w:
+        for p in capture.paths:
+            rgb = np.asarray(Image.open(p))
+            blurred = uniform_filter1d(rgb.astype(np.float32), size=15, axis=1).astype(np.uint8)
+            w.append_data(blurred)  # window: blurred first, sharp second
+            w.append_data(rgb)
+    frames = sample_video_frames(path, max_frames=12, max_side=480)
+    assert len(frames.photos) == 12
+    assert all(i % 2 == 1 for i in frames.indices), frames.indices
+    out = CaptureToWorldPipeline()(photos=frames.photos, preset="draft", refine_steps=0)
+    assert out.metrics["registered"] >= 11
+
+
+def test_bad_videos_are_refused(tmp_path):
+    from pipelines.capture.video import check_max_frames, sample_video_frames
+
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        sample_video_frames(empty, max_frames=8, max_side=320)
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
+    with pytest.raises(InputError, match="cannot be read|corrupt|readable frame"):
+        sample_video_frames(junk, max_frames=8, max_side=320)
+    with pytest.raises(InputError, match="max_frames"):
+        check_max_frames(100_000)
