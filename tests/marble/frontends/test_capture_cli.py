@@ -67,3 +67,23 @@ def test_bad_captures_exit_2_with_one_line_and_nothing_left(bad, tmp_path, args,
     assert r.exit_code == 2, r.output
     assert message in r.output
     assert not out.exists()
+
+
+def test_panorama_makes_a_world_with_the_panorama_as_its_sky(tmp_path):
+    from marble.world import World
+
+    # A simple 2:1 panorama: sky above the equator, textured ground below.
+    h = 128
+    lat = (0.5 - (np.arange(h) + 0.5) / h) * np.pi
+    rng = np.random.default_rng(0)
+    pano = np.where(lat[:, None, None] > 0, np.array([0.5, 0.7, 0.95]), 0.3 + 0.2 * rng.random((h, 2 * h, 1)))
+    pano = np.broadcast_to(pano, (h, 2 * h, 3))
+    Image.fromarray((pano * 255).astype(np.uint8)).save(tmp_path / "pano.png")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["generate", "--panorama", str(tmp_path / "pano.png"), "--preset", "draft", "-q",
+                            "--no-previews", "--no-eval", "-f", "ply", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    world = World.load(out / "world.marble")
+    assert world.environment.kind == "panorama"
+    assert world.provenance.inputs["panorama"] == "pano.png"
+    assert "ground" in world.layer_names
