@@ -66,7 +66,7 @@ def generate_world(
         captures.insert(0, "image" if image is not None else "layout")
     if len(captures) > 1:
         raise InputError(f"give one input to generate from, got {' and '.join(f'`{k}`' for k in captures)}")
-    if prompt is None and not captures:
+    if prompt is None and not captures and image is None and layout is None:
         raise InputError("nothing to generate from: give a `prompt`, an `image`, `images`, a `video`, a `panorama` "
                          "or a `layout`")
     if images is not None or video is not None:
