@@ -34,13 +34,19 @@ def generate(
     preset: "str | Preset" = "standard",
     image=None,
     layout: "Layout | str | Path | None" = None,
+    images=None,
+    video=None,
+    panorama=None,
+    camera_height: float | None = None,
+    max_frames: int | None = None,
     models=None,
     device: str = "auto",
     refine_steps: int | None = None,
     measure_fidelity: bool = False,
     progress: ProgressFn | None = None,
 ) -> "World":
-    """Make a world from a text prompt, an image (``image=``) or a blockout (``layout=``).
+    """Make a world from a text prompt, an image (``image=``), several photos (``images=``), a video
+    (``video=``), a 360 panorama (``panorama=``) or a blockout (``layout=``).
 
     Args:
         prompt: what to make, e.g. ``"a cabin in a snowy pine forest at sunset"``; optional with
@@ -49,6 +55,13 @@ def generate(
         preset: ``"draft"``, ``"standard"``, ``"high"`` or a :class:`~marble.presets.Preset`.
         image: a photo to lift (path, bytes, PIL image or ``[H, W, 3]`` array).
         layout: a :class:`~marble.layout.Layout` or the path of a layout JSON (a blockout).
+        images: overlapping photos of one place (a folder or a list of paths): cameras are recovered
+            by structure from motion (COLMAP) and splats fitted to the photos.
+        video: a video file of one place; sharp, well-spaced frames become the photos.
+        panorama: a 2:1 equirectangular 360 panorama.
+        camera_height: metres the camera was held above the ground (sets a capture's or a
+            panorama's scale; default 1.6).
+        max_frames: most frames sampled from ``video`` (default per preset).
         models: a ``pipelines.diffusion.config.ModelConfig`` naming learned models, or ``None``.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:N]"``.
         refine_steps: optimise the splats against their views for this many steps on every route
@@ -63,7 +76,9 @@ def generate(
 
     options = GenerateOptions.create(preset=preset, seed=seed, refine_steps=refine_steps,
                                      measure_fidelity=measure_fidelity, device=device)
-    return generate_world(prompt, image=image, layout=layout, options=options, models=models, progress=progress)
+    return generate_world(prompt, image=image, layout=layout, images=images, video=video, panorama=panorama,
+                          camera_height=camera_height, max_frames=max_frames, options=options, models=models,
+                          progress=progress)
 
 
 def export(world: "World", path: str | os.PathLike, **options) -> list[Path]:

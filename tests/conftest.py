@@ -6,6 +6,7 @@
   ControlNet, Depth Anything, Marigold) built in-process and saved with ``save_pretrained``, once per
   test session; a dict of their folders. Nothing is downloaded.
 - ``synthetic_photo``: a small photo of a procedural outdoor scene (``[72, 96, 3]`` float32 in [0, 1]).
+- ``synthetic_capture``: 12 photos of a procedural courtyard with their true cameras (captures).
 """
 
 from __future__ import annotations
@@ -47,3 +48,13 @@ def synthetic_photo() -> np.ndarray:
     cam = camera_from_horizon(width=96, height=72, horizon_row=24, camera_height=1.6, fov_y_deg=55)
     rgb, _, _ = SyntheticScene.random(seed=0).render(cam)
     return rgb
+
+
+@pytest.fixture(scope="session")
+def synthetic_capture(tmp_path_factory):
+    """12 photos (480x360, a 120 degree arc) of a procedural courtyard with their true cameras
+    (:func:`pipelines.capture.synthetic.make_capture`), rendered once per session."""
+    from pipelines.capture.synthetic import make_capture
+
+    return make_capture(tmp_path_factory.mktemp("capture"), num_photos=12, width=480, height=360, arc_deg=120.0,
+                        num_heldout=2)

@@ -23,7 +23,8 @@ from marble.limits import MAX_SEED, limits
 from marble.presets import PRESETS
 
 #: Columns a job may set (``.jsonl`` keys and ``.csv`` header names).
-JOB_FIELDS = ("name", "prompt", "image", "seed", "preset", "formats", "profile")
+JOB_FIELDS = ("name", "prompt", "image", "seed", "preset", "formats", "profile",
+              "images", "video", "panorama", "camera_height", "max_frames")
 
 #: Suffixes ``load_jobs`` understands.
 JOB_FILE_SUFFIXES = (".jsonl", ".csv", ".txt")
@@ -81,6 +82,9 @@ class Job:
         profile: VR/engine profile applied before export, or ``None``.
         previews: write preview PNGs beside the exports.
         image_sha256: content hash of ``image`` at validation time (part of the fingerprint).
+        images, video, panorama: capture inputs (absolute paths; see ``batch/capture_fields.py``).
+        camera_height, max_frames: capture options (metres; frames sampled from ``video``).
+        capture_sha256: content hash of the capture's files (part of the fingerprint).
     """
 
     index: int
@@ -94,13 +98,20 @@ class Job:
     profile: str | None = None
     previews: bool = True
     image_sha256: str | None = field(default=None, compare=False)
+    images: tuple[str, ...] | None = None
+    video: str | None = None
+    panorama: str | None = None
+    camera_height: float | None = None
+    max_frames: int | None = None
+    capture_sha256: str | None = field(default=None, compare=False)
 
     def spec(self) -> dict[str, Any]:
         """What determines the job's outputs (JSON-serialisable): the fingerprint's input."""
         return {
             "prompt": self.prompt, "image_sha256": self.image_sha256, "seed": self.seed, "preset": self.preset,
             "formats": sorted(self.formats), "profile": self.profile, "previews": self.previews,
-        }
+        } | ({"capture_sha256": self.capture_sha256, "camera_height": self.camera_height, "max_frames": self.max_frames}
+             if self.capture_sha256 else {})
 
     def fingerprint(self) -> str:
         """sha256 of :meth:`spec`: outputs made for another fingerprint are stale and are remade."""
@@ -116,6 +127,8 @@ class Job:
     def from_dict(cls, d: dict[str, Any]) -> "Job":
         d = dict(d)
         d["formats"] = tuple(d.get("formats") or DEFAULT_FORMATS)
+        if d.get("images") is not None:
+            d["images"] = tuple(d["images"])
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -284,8 +297,8 @@ def _rows_csv(text: str, problems: list[Problem]) -> Iterable[tuple[int, dict]]:
                 problems.append(Problem(n, f"unknown column(s) {', '.join(map(repr, unknown))} in the header: "
                                            f"use {', '.join(JOB_FIELDS)}"))
                 return
-            if "prompt" not in header and "image" not in header:
-                problems.append(Problem(n, "the header needs a `prompt` or an `image` column"))
+            if not {"prompt", "image", "images", "video", "panorama"} & set(header):
+                problems.append(Problem(n, "the header needs a `prompt`, `image`, `images`, `video` or `panorama` column"))
                 return
             continue
         if len(row) > len(header):
@@ -406,8 +419,12 @@ def _make_job(index: int, line: int, row: dict, base: Path, d: _Defaults, allowe
                     image_path = None
                 else:
                     image_sha = _hash_file(image_path)
-    if row.get("prompt") is None and row.get("image") is None:
-        errors.append("missing `prompt` (or `image`): every job needs one")
+    from marble.frontends.batch.capture_fields import parse_capture_fields
+
+    capture = parse_capture_fields(row, base, errors)
+    if row.get("prompt") is None and row.get("image") is None and not capture["capture_sha256"] \
+            and not any(row.get(k) is not None for k in ("images", "video", "panorama")):
+        errors.append("missing `prompt` (or `image`, `images`, `video`, `panorama`): every job needs one")
 
     seed, err = _parse_seed(row["seed"]) if "seed" in row else (d.seed, None)
     if err:
@@ -449,4 +466,4 @@ def _make_job(index: int, line: int, row: dict, base: Path, d: _Defaults, allowe
         return None
     return Job(index=index, line=line, name=name, prompt=prompt, image=str(image_path) if image_path else None,
                seed=seed, preset=preset, formats=formats, profile=profile, previews=d.previews,
-               image_sha256=image_sha)
+               image_sha256=image_sha, **capture)

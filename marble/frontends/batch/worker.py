@@ -125,6 +125,11 @@ def produce(job: Job, folder: Path) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if job.image is not None:
         options["image"] = job.image
+    for key in ("video", "panorama", "camera_height", "max_frames"):
+        if getattr(job, key, None) is not None:
+            options[key] = getattr(job, key)
+    if getattr(job, "images", None):
+        options["images"] = list(job.images)
     world = marble.generate(job.prompt, seed=job.seed, preset=job.preset, **options)
     return write_outputs(world, folder, formats=tuple(job.formats), previews=job.previews, video=False,
                          profile=job.profile, extra_manifest={"job": job.to_dict()})

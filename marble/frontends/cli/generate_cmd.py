@@ -1,11 +1,11 @@
-"""``marble generate``: a prompt, an image or a layout in; a world and its files out."""
+"""``marble generate``: a prompt, an image, photos, a video, a panorama or a layout in; a world and its files out."""
 
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -22,15 +22,20 @@ DEFAULT_PROMPT_HELP = 'e.g. "a cabin in a snowy pine forest at sunset"'
 
 @handle_errors
 def generate(
-    prompt: Optional[str] = typer.Argument(None, help=f"What to make, {DEFAULT_PROMPT_HELP}. Optional with --image or --layout."),
+    prompt: Optional[str] = typer.Argument(None, help=f"What to make, {DEFAULT_PROMPT_HELP}. Optional with an input (--image, --images, --video, --panorama, --layout)."),
     seed: int = typer.Option(0, "--seed", "-s", help="Random seed: the same prompt, seed and preset give the same world."),
     preset: str = typer.Option("standard", "--preset", "-p", help=f"Quality preset: {preset_names()} (draft takes seconds)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder [default: marble-out/<prompt>-s<seed>]."),
     formats: str = typer.Option("ply,glb", "--format", "-f", help=f"Comma-separated export formats: {format_names(worlds_only=True)}."),
     profile: Optional[str] = typer.Option(None, "--profile", help=f"Apply a target's budgets to the exports: {profile_names()}."),
     previews: bool = typer.Option(True, "--previews/--no-previews", help="Render preview PNGs."),
-    video: bool = typer.Option(False, "--video", help="Also render a short orbit video (orbit.mp4)."),
+    orbit_video: bool = typer.Option(False, "--orbit-video", help="Also render a short orbit video (orbit.mp4)."),
     image: Optional[Path] = typer.Option(None, "--image", help="Lift this photo into a world (image-to-world)."),
+    images: Optional[List[Path]] = typer.Option(None, "--images", help="Several overlapping photos of one place: a folder, or repeat --images per file. Cameras are recovered with COLMAP (structure from motion) and splats fitted to the photos."),
+    video_in: Optional[Path] = typer.Option(None, "--video", help="A video walking or orbiting through one place (up to 120 s): sharp, evenly spaced frames become the photos."),
+    panorama: Optional[Path] = typer.Option(None, "--panorama", help="A 2:1 equirectangular 360 panorama: one world seen all round from its centre."),
+    camera_height: Optional[float] = typer.Option(None, "--camera-height", metavar="METRES", help="How high the camera was held above the ground; sets the scale of --images, --video and --panorama worlds [default: 1.6]."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Frames sampled from --video [default: draft 24, standard 40, high 80]."),
     layout: Optional[Path] = typer.Option(None, "--layout", help="Build from a layout JSON (a blockout from the editor)."),
     model: Optional[str] = typer.Option(None, "--model", help="Text-to-image checkpoint (hub id or folder)."),
     depth_model: Optional[str] = typer.Option(None, "--depth-model", help="Depth model (hub id or folder)."),
@@ -73,17 +78,23 @@ def generate(
         from marble.text import validate_prompt
 
         prompt = validate_prompt(prompt)
-    if prompt is None and image is None and layout is None:
+    from marble.frontends.capture_inputs import check_capture_inputs
+
+    images = list(images) if images else None
+    capture_stem = check_capture_inputs(images=images, video=video_in, panorama=panorama, image=image, layout=layout,
+                                        camera_height=camera_height, max_frames=max_frames)
+    if prompt is None and image is None and layout is None and capture_stem is None:
         from marble.errors import InputError
 
-        raise InputError(f"give a prompt ({DEFAULT_PROMPT_HELP}), --image PHOTO or --layout FILE")
+        raise InputError(f"give a prompt ({DEFAULT_PROMPT_HELP}), --image PHOTO, --images FOLDER, --video FILE, "
+                         "--panorama FILE or --layout FILE")
     layout_obj = load_layout(layout) if layout is not None else None
     if image is not None:
         from marble.images import load_image
 
         load_image(image)  # validates now; the pipeline loads it again
     if out is None:
-        stem = prompt or (image.stem if image is not None else layout.stem)
+        stem = prompt or capture_stem or (image.stem if image is not None else layout.stem)
         out = Path("marble-out") / f"{sanitize_name(stem, fallback='world', max_length=48)}-s{seed}"
     _check_out_dir(out)
     models = ModelConfig(model=model, depth_model=depth_model, controlnet=controlnet, inpaint_model=inpaint_model,
@@ -92,9 +103,11 @@ def generate(
 
     progress = None if quiet else tqdm_progress(disable=False)
     t0 = time.perf_counter()
-    world = generate_world(prompt, image=image, layout=layout_obj, options=options, models=models, progress=progress)
+    world = generate_world(prompt, image=image, layout=layout_obj, images=images, video=video_in, panorama=panorama,
+                           camera_height=camera_height, max_frames=max_frames, options=options, models=models,
+                           progress=progress)
     t_gen = time.perf_counter() - t0
-    manifest = write_outputs(world, out, formats=fmt_list, previews=previews, video=video, profile=profile,
+    manifest = write_outputs(world, out, formats=fmt_list, previews=previews, video=orbit_video, profile=profile,
                              preset=options.preset, progress=progress, evaluate=evaluate)
     t_all = time.perf_counter() - t0
     typer.echo(
@@ -102,6 +115,7 @@ def generate(
         f"({t_gen:.1f} s, {t_all:.1f} s with files)."
     )
     _print_report(world)
+    _print_capture(world)
     for text in (world.provenance.inputs or {}).get("warnings", []):
         typer.echo(f"warning: {text}", err=True)
     metrics = world.provenance.metrics or {}
@@ -132,6 +146,19 @@ def _print_report(world) -> None:
     typer.echo("What the prompt asked for:")
     for line in describe_report(report).splitlines():
         typer.echo(f"  {line}")
+
+
+def _print_capture(world) -> None:
+    """How many photos were placed and how well (captures only)."""
+    m = world.provenance.metrics or {}
+    if "registered" not in m:
+        return
+    typer.echo(f"Cameras: {m['registered']} of {m['photos']} photos registered, mean reprojection error "
+               f"{m['reprojection_error_px']:.2f} px; {m['sparse_points']:,} sparse points; scale "
+               f"{m['camera_height_m']:.2f} m camera height.")
+    if "fit_psnr_after_db" in m:
+        typer.echo(f"Fitting: {m['fit_psnr_before_db']:.1f} -> {m['fit_psnr_after_db']:.1f} dB mean PSNR at the photos "
+                   "(fitting resolution).")
 
 
 def _eval_line(figures: dict) -> str:
