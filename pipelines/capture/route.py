@@ -20,7 +20,7 @@ def capture_world(*, images=None, video=None, prompt: str | None = None, options
 
     pipe = CaptureToWorldPipeline()
     kw = {"seed": options.seed, "preset": options.preset, "refine_steps": options.refine_steps,
-          "measure_fidelity": options.measure_fidelity, "camera_height": camera_height, "progress": progress}
+          "measure_fidelity": options.measure_fidelity, "camera_height": camera_height, "device": options.device, "progress": progress}
     pipe.check_inputs(seed=options.seed, camera_height=camera_height, fit_steps=options.refine_steps)
     if video is None:
         world = pipe(images, **kw).world

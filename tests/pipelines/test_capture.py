@@ -27,7 +27,8 @@ def result(capture):
     from pipelines.capture.pipeline import CaptureToWorldPipeline
 
     stages = []
-    out = CaptureToWorldPipeline()(capture.paths, preset="draft", refine_steps=24, camera_height=1.7,
+    out = CaptureToWorldPipeline()(capture.paths, preset="draft", refine_steps=8, camera_height=1.7, splats=12_000,
+                                   fit_side=128,
                                    progress=lambda s, f, m="": stages.append((s, f, m)))
     out.stages = stages
     return out
@@ -156,7 +157,7 @@ def test_video_frames_sampled_by_sharpness_and_registered(capture, tmp_path):
     frames = sample_video_frames(path, max_frames=12, max_side=480)
     assert len(frames.photos) == 12
     assert all(i % 2 == 1 for i in frames.indices), frames.indices
-    out = CaptureToWorldPipeline()(photos=frames.photos, preset="draft", refine_steps=0)
+    out = CaptureToWorldPipeline()(photos=frames.photos, preset="draft", refine_steps=0, splats=4_000)
     assert out.metrics["registered"] >= 11
 
 
