@@ -104,7 +104,8 @@ def run_sfm(
             default: only when there are more than :data:`EXHAUSTIVE_MAX` photos.
         camera_model: COLMAP camera model; a pinhole model keeps the cameras exactly what Marble's
             renderer draws (``SIMPLE_PINHOLE`` or ``PINHOLE``).
-        num_threads: CPU threads for COLMAP (-1 = all).
+        num_threads: CPU threads for feature extraction and matching (-1 = all); mapping runs on one
+            thread so that the same photos and seed give the same cameras.
         progress: ``(stage, fraction, message)`` for stages ``features``, ``matching``, ``mapping``.
     Returns:
         :class:`SfmResult`.
@@ -145,15 +146,19 @@ def run_sfm(
         report(progress, "matching", 0.0, f"{len(files)} photos")
         match = pycolmap.FeatureMatchingOptions()
         match.num_threads = num_threads
+        verify = pycolmap.TwoViewGeometryOptions()
+        verify.ransac.random_seed = int(seed) % (2**31 - 1)  # seeded RANSAC: the same photos verify the same
         if sequential is None:
             sequential = len(files) > EXHAUSTIVE_MAX
         if sequential:
             pairing = pycolmap.SequentialPairingOptions()
             pairing.overlap = SEQUENTIAL_OVERLAP
             pairing.quadratic_overlap = True
-            pycolmap.match_sequential(db, matching_options=match, pairing_options=pairing, device=pycolmap.Device.cpu)
+            pycolmap.match_sequential(db, matching_options=match, pairing_options=pairing,
+                                      verification_options=verify, device=pycolmap.Device.cpu)
         else:
-            pycolmap.match_exhaustive(db, matching_options=match, device=pycolmap.Device.cpu)
+            pycolmap.match_exhaustive(db, matching_options=match, verification_options=verify,
+                                      device=pycolmap.Device.cpu)
         with pycolmap.Database.open(db) as d:
             inliers = int(d.num_inlier_matches())
         report(progress, "matching", 1.0, f"{inliers:,} verified matches")
@@ -161,7 +166,8 @@ def run_sfm(
 
         t0 = time.perf_counter()
         opts = pycolmap.IncrementalPipelineOptions()
-        opts.num_threads = num_threads
+        opts.num_threads = 1  # one thread: bundle adjustment sums in a fixed order, so the same photos map the same
+        opts.mapper.num_threads = 1
         opts.random_seed = int(seed) % (2**31 - 1)
         opts.multiple_models = False
         opts.min_model_size = 2

@@ -174,3 +174,15 @@ def test_bad_videos_are_refused(tmp_path):
         sample_video_frames(junk, max_frames=8, max_side=320)
     with pytest.raises(InputError, match="max_frames"):
         check_max_frames(100_000)
+
+
+def test_same_photos_same_cameras(capture):
+    """Seeded RANSAC and single-threaded mapping: structure from motion repeats bit for bit."""
+    from pipelines.capture.photos import load_photos
+    from pipelines.capture.sfm import run_sfm
+
+    photos = load_photos(capture.paths[:5], max_side=480).photos
+    a, b = run_sfm(photos, seed=3), run_sfm(photos, seed=3)
+    assert a.registered == b.registered and len(a.registered) >= 4
+    assert all(ca.T_world_camera.equal(cb.T_world_camera) for ca, cb in zip(a.cameras, b.cameras))
+    assert np.array_equal(a.points, b.points)
