@@ -144,7 +144,7 @@ def test_video_frames_sampled_by_sharpness_and_registered(capture, tmp_path):
     import imageio.v2 as imageio
     from scipy.ndimage import uniform_filter1d
 
-    from pipelines.capture.pipeline import CaptureToWorldPipeline
+    from marble.api import generate
     from pipelines.capture.video import sample_video_frames
 
     path = tmp_path / "orbit.mp4"
@@ -157,8 +157,12 @@ def test_video_frames_sampled_by_sharpness_and_registered(capture, tmp_path):
     frames = sample_video_frames(path, max_frames=12, max_side=480)
     assert len(frames.photos) == 12
     assert all(i % 2 == 1 for i in frames.indices), frames.indices
-    out = CaptureToWorldPipeline()(photos=frames.photos, preset="draft", refine_steps=0, splats=4_000)
-    assert out.metrics["registered"] >= 11
+    # The whole route, as `marble generate --video orbit.mp4 --max-frames 12` runs it.
+    world = generate(video=path, max_frames=12, preset="draft", refine_steps=0)
+    assert world.provenance.metrics["registered"] >= 11
+    assert world.provenance.inputs["video"] == "orbit.mp4"
+    assert world.provenance.inputs["frame_indices"] == frames.indices
+    assert all(c.name.startswith("frame_") for c in world.cameras)
 
 
 def test_bad_videos_are_refused(tmp_path):
