@@ -91,7 +91,8 @@ def run_capture(paths_or_photos, cap, args, save, tag, source=None) -> dict:
     prog = _stages_timer()
     t0, c0 = time.perf_counter(), time.process_time()
     pipe = CaptureToWorldPipeline()
-    kw = dict(preset=args.preset, seed=0, refine_steps=args.steps, camera_height=args.eye_height, progress=prog)
+    kw = {"preset": args.preset, "seed": 0, "refine_steps": args.steps, "camera_height": args.eye_height,
+          "progress": prog}
     out = pipe(photos=paths_or_photos, source=source, **kw) if source else pipe(paths_or_photos, **kw)
     prog.close()
     res = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
@@ -151,7 +152,7 @@ def main() -> None:
             from pipelines.capture.pipeline import SFM_MAX_SIDE
             from pipelines.capture.video import DEFAULT_FRAMES, sample_video_frames
 
-            n = int(round(args.video_seconds * args.fps))
+            n = round(args.video_seconds * args.fps)
             frames = orbit_cameras(n, radius=6.0, height=args.eye_height, arc_deg=360.0, width=w, height_px=h,
                                    prefix="frame")
             path = tmp / "orbit.mp4"

@@ -124,7 +124,7 @@ def init_splats(
     # A sparse point's footprint: the distance to its neighbours, roughly (set below from the merged cloud).
     for cam in cameras:
         ph = photos[cam.name]
-        stride = max(1, int(round(math.sqrt(cam.width * cam.height / per_photo))))
+        stride = max(1, round(math.sqrt(cam.width * cam.height / per_photo)))
         xy, idx = observations.get(cam.name, (np.zeros((0, 2)), np.zeros(0, np.int64)))
         got = _photo_points(cam, ph.rgb, xy, points[idx], stride, ground_y)
         if got is None:

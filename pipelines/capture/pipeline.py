@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from marble.errors import InputError
 from marble.limits import check_seed
 from marble.presets import Preset, get_preset
@@ -163,7 +161,7 @@ class CaptureToWorldPipeline:
             timings["fitting"] = time.perf_counter() - t0
         metrics = {
             "photos": n, "registered": k, "registered_fraction": round(k / n, 4),
-            "reprojection_error_px": round(sfm.reprojection_error, 4), "sparse_points": int(len(pts)),
+            "reprojection_error_px": round(sfm.reprojection_error, 4), "sparse_points": len(pts),
             "scale_m_per_unit": round(al.scale, 6), "camera_height_m": round(al.camera_height, 3),
             "sky_share": round(sky_share, 4), "splats": world.num_splats,
         }

@@ -95,7 +95,12 @@ def test_photos_that_do_not_overlap_register_nothing(tmp_path):
 
 
 def test_bad_photo_sets_are_refused(tmp_path, monkeypatch):
-    from pipelines.capture.photos import CapturePhoto, check_photo_set, list_photo_files, load_photos
+    from pipelines.capture.photos import (
+        CapturePhoto,
+        check_photo_set,
+        list_photo_files,
+        load_photos,
+    )
 
     a = tmp_path / "a.png"
     Image.new("RGB", (64, 48), "red").save(a)
