@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from marble.camera import Camera, look_at_pose
 from marble.errors import InputError
@@ -59,7 +58,7 @@ def direction_cameras(face: int, *, camera_height: float, n: int = NUM_DIRECTION
     """``n`` level cameras at ``(0, camera_height, 0)`` turning about +Y, 90 degrees wide, square ``face`` px."""
     f = face / 2.0  # 90 degrees across
     fov_y = FACE_FOV_Y
-    height = int(round(2 * f * math.tan(math.radians(fov_y) / 2)))
+    height = round(2 * f * math.tan(math.radians(fov_y) / 2))
     height += height % 2
     eye = np.array([0.0, camera_height, 0.0])
     cams = []
@@ -227,7 +226,7 @@ def _resize(rgb: np.ndarray, width: int) -> np.ndarray:
     """``rgb [H, 2H, 3]`` resized (area) to ``width x width/2``."""
     import cv2
 
-    h, w = rgb.shape[:2]
+    w = rgb.shape[1]
     if w == width:
         return rgb.astype(np.float32)
     interp = cv2.INTER_AREA if width < w else cv2.INTER_LINEAR

@@ -11,5 +11,9 @@ Stages, one module each:
   interpolated depth).
 - :mod:`pipelines.capture.fit`: photometric fitting with :mod:`pipelines.refine`, with densification
   and pruning at the preset's budget.
-- :mod:`pipelines.capture.pipeline`: :class:`~pipelines.capture.pipeline.CaptureToWorldPipeline`, the route.
+- :mod:`pipelines.capture.sky`: the sky gradient from the photos' unexplained pixels above the horizon.
+- :mod:`pipelines.capture.pipeline`: :class:`~pipelines.capture.pipeline.CaptureToWorldPipeline`;
+  :mod:`pipelines.capture.route`: what :func:`pipelines.generate.generate_world` calls.
+- :mod:`pipelines.capture.synthetic`, :mod:`pipelines.capture.score`: captures with known cameras
+  and their scoring (camera errors, held-out PSNR and holes), for tests and ``scripts/bench_capture.py``.
 """

@@ -22,7 +22,8 @@ from marble.view import View
 SPLIT_FACTOR = 1.6
 SPLIT_QUANTILE = 0.9
 """Between CPU rounds the splats larger than this quantile of sizes are split."""
-STEPS_PER_ROUND = 100
+STEPS_PER_ROUND = 200
+"""CPU steps per round (each round also renders every photo twice to measure PSNR)."""
 
 
 @dataclass
@@ -87,7 +88,7 @@ def split_large(g: Gaussians, *, budget: int, seed: int) -> Gaussians:
 
 
 def fit_world(world, views: list[View], *, steps: int, budget: int, seed: int = 0, max_side: int | None = 320,
-              progress: ProgressFn | None = None) -> FitOutput:
+              device: str = "auto", progress: ProgressFn | None = None) -> FitOutput:
     """Fit the world's splat layer to the photos (in place).
 
     Args:
@@ -97,6 +98,7 @@ def fit_world(world, views: list[View], *, steps: int, budget: int, seed: int = 
         budget: most splats densification may reach (the preset's ``max_splats``).
         seed: view order and split samples.
         max_side: photos are fitted at this long side at most.
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:N]"``.
         progress: ``(stage, fraction, message)``, stage ``"fitting"``.
     """
     from pipelines.refine import refine_world
@@ -104,7 +106,10 @@ def fit_world(world, views: list[View], *, steps: int, budget: int, seed: int = 
     t0 = time.perf_counter()
     layer = next(layer for layer in world.layers if layer.num_splats)
     n0 = layer.num_splats
-    cuda = layer.gaussians.device.type == "cuda"
+    from marble.device import resolve_device
+
+    dev = resolve_device(device)
+    cuda = dev.type == "cuda"
     rounds = 1 if cuda else max(1, min(4, steps // STEPS_PER_ROUND))
     per = [steps // rounds + (1 if r < steps % rounds else 0) for r in range(rounds)]
     first = last = None
@@ -117,7 +122,7 @@ def fit_world(world, views: list[View], *, steps: int, budget: int, seed: int = 
             report(progress, "fitting", (_done + frac * _n) / max(steps, 1), msg)
 
         out = refine_world(world, views, steps=n, seed=seed + r, max_side=max_side, progress=_sub,
-                           strategy="auto")
+                           strategy="auto", device=dev)
         first = out.psnr_before if first is None else first
         last = out.psnr_after
         done += n

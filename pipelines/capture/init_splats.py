@@ -22,8 +22,17 @@ from marble.gaussians import Gaussians
 from pipelines.capture.photos import CapturePhoto
 
 EDGE_RATIO = 1.35
+CLOSER_VIEW_RATIO = 2.5
+"""A photo's point is dropped when another camera sees that spot this many times closer: that
+camera's own, finer points cover it (a far point's footprint would be a huge blob up close, slow to
+render and to fit)."""
+NEAR_CLIP = 0.3
+"""Metres: points this close in front of any camera are dropped (outliers of matching or of the
+interpolation; a splat there would cover that whole photo)."""
 INIT_OPACITY = 0.7
-GROUND_MAX_DISTANCE = 60.0
+SIGMA_PER_FOOTPRINT = 0.5
+"""Initial splat standard deviation as a share of the grid step it was lifted at (neighbours just overlap)."""
+GROUND_MAX_DISTANCE = 30.0
 """Metres: rays that meet the ground plane farther than this get no ground splat (the horizon)."""
 
 
@@ -52,7 +61,7 @@ def _interpolated_depth(xy: np.ndarray, z: np.ndarray, q: np.ndarray) -> np.ndar
 
 def _photo_points(cam: Camera, rgb: np.ndarray, xy: np.ndarray, pts_world: np.ndarray, stride: int,
                   ground_y: float | None):
-    """``([M, 3]` world points, ``[M, 3]`` colours, ``[M]`` footprint radii in metres) of one photo."""
+    """``([M, 3]`` world points, ``[M, 3]`` colours, ``[M]`` footprint radii, ``[M]`` distances, metres) of one photo."""
     viewmat = np.linalg.inv(cam.T_world_camera.numpy())
     pc = pts_world @ viewmat[:3, :3].T + viewmat[:3, 3]
     z = pc[:, 2]
@@ -80,7 +89,8 @@ def _photo_points(cam: Camera, rgb: np.ndarray, xy: np.ndarray, pts_world: np.nd
     pix = q.astype(np.int64)
     colors = rgb[np.clip(pix[:, 1], 0, h - 1), np.clip(pix[:, 0], 0, w - 1)]
     radius = depth * stride / (0.5 * (cam.fx + cam.fy))
-    return p_world, colors.astype(np.float32), radius
+    dist = np.linalg.norm(p_cam, axis=1)
+    return p_world, colors.astype(np.float32), radius, dist
 
 
 def init_splats(
@@ -110,11 +120,11 @@ def init_splats(
     """
     budget = max(int(budget), 16)
     per_photo = max(budget * 2 // max(len(cameras), 1), 64)  # overlap: about half merge away
-    all_p, all_c, all_r = [points.astype(np.float64)], [colors.astype(np.float32)], []
+    all_p, all_c, all_r, all_d = [points.astype(np.float64)], [colors.astype(np.float32)], [], []
     # A sparse point's footprint: the distance to its neighbours, roughly (set below from the merged cloud).
     for cam in cameras:
         ph = photos[cam.name]
-        stride = max(1, int(round(math.sqrt(cam.width * cam.height / per_photo))))
+        stride = max(1, round(math.sqrt(cam.width * cam.height / per_photo)))
         xy, idx = observations.get(cam.name, (np.zeros((0, 2)), np.zeros(0, np.int64)))
         got = _photo_points(cam, ph.rgb, xy, points[idx], stride, ground_y)
         if got is None:
@@ -122,14 +132,37 @@ def init_splats(
         all_p.append(got[0])
         all_c.append(got[1])
         all_r.append(got[2])
+        all_d.append(got[3])
+    keep = [_closest_views(cameras, cam_p, d) for cam_p, d in zip(all_p, [np.zeros(len(points))] + all_d)]
+    all_p = [p[k] for p, k in zip(all_p, keep)]
+    all_c = [c[k] for c, k in zip(all_c, keep)]
+    all_r = [r[k] for r, k in zip(all_r, keep[1:])]
     p = np.concatenate(all_p)
     c = np.concatenate(all_c)
     dense_r = np.concatenate(all_r) if all_r else np.zeros(0)
-    r_sparse = np.full(len(points), float(np.median(dense_r)) if len(dense_r) else 0.05)
+    r_sparse = np.full(len(all_p[0]), float(np.median(dense_r)) if len(dense_r) else 0.05)
     r = np.concatenate([r_sparse, dense_r])
     p, c, r = _thin(p, c, r, budget, seed)
     return Gaussians.from_points(torch.from_numpy(p.astype(np.float32)), torch.from_numpy(c),
-                                 scales=torch.from_numpy((0.6 * r).astype(np.float32)), opacity=INIT_OPACITY)
+                                 scales=torch.from_numpy((SIGMA_PER_FOOTPRINT * r).astype(np.float32)), opacity=INIT_OPACITY)
+
+
+def _closest_views(cameras: list[Camera], p: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """``[M]`` bool: the points ``p`` (at distance ``dist`` from the photo they came from) that no other
+    camera sees (in its image, in front) :data:`CLOSER_VIEW_RATIO` times closer, nor any camera has
+    within :data:`NEAR_CLIP` in front of it."""
+    keep = np.ones(len(p), bool)
+    for cam in cameras:
+        viewmat = np.linalg.inv(cam.T_world_camera.numpy())
+        pc = p @ viewmat[:3, :3].T + viewmat[:3, 3]
+        z = pc[:, 2]
+        front = z > 0.05
+        zs = np.where(front, z, 1.0)
+        u = cam.fx * pc[:, 0] / zs + cam.cx
+        v = cam.fy * pc[:, 1] / zs + cam.cy
+        seen = front & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
+        keep &= ~(seen & ((CLOSER_VIEW_RATIO * np.linalg.norm(pc, axis=1) < dist) | (z < NEAR_CLIP)))
+    return keep
 
 
 def _thin(p: np.ndarray, c: np.ndarray, r: np.ndarray, budget: int, seed: int):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from marble.errors import InputError
 from marble.limits import check_seed
 from marble.presets import Preset, get_preset
@@ -22,9 +20,11 @@ SFM_MAX_SIDE = {"draft": 640, "standard": 640, "high": 1024}
 """Long side (pixels) photos are matched at: SIFT on a synthetic 320 px capture registered nothing."""
 FIT_MAX_SIDE = {"draft": 256, "standard": 320, "high": 640}
 INIT_SPLATS = {"draft": 40_000, "standard": 150_000, "high": 500_000}
-FIT_STEPS = {"draft": 60, "standard": 200, "high": 600}
+FIT_STEPS_CPU = {"draft": 30, "standard": 100, "high": 300}
+FIT_STEPS_CUDA = {"draft": 500, "standard": 2000, "high": 7000}
 """Fitting steps when the user gives none (``--refine``): fitting is what makes a capture look
-like its photos, so unlike generated worlds it runs on the CPU too."""
+like its photos, so unlike generated worlds it runs on the CPU too, briefly (a step there costs
+1-3 s at 256 px with 40k splats on 2 cores); on CUDA gsplat makes thousands of steps cheap."""
 LOW_REGISTRATION = 0.9
 CAPTURE_LAYER = "capture"
 
@@ -55,8 +55,12 @@ class CaptureOutput:
 class CaptureToWorldPipeline:
     """Make a world from overlapping photos of one place."""
 
-    def check_inputs(self, *, seed, camera_height, fit_steps) -> None:
+    def check_inputs(self, *, seed, camera_height, fit_steps, splats=None, fit_side=None) -> None:
         check_seed(seed)
+        if splats is not None and (isinstance(splats, bool) or int(splats) != splats or not 16 <= splats <= 20_000_000):
+            raise InputError(f"`splats` must be an integer in 16..20000000, got {splats!r}")
+        if fit_side is not None and (isinstance(fit_side, bool) or int(fit_side) != fit_side or not 16 <= fit_side <= 8192):
+            raise InputError(f"`fit_side` must be an integer in 16..8192 pixels, got {fit_side!r}")
         if camera_height is not None and not (isinstance(camera_height, (int, float)) and 0.01 <= camera_height <= 1000):
             raise InputError(f"`camera_height` must be in 0.01..1000 metres, got {camera_height!r}")
         if fit_steps is not None:
@@ -77,6 +81,9 @@ class CaptureToWorldPipeline:
         measure_fidelity: bool = False,
         sequential: bool | None = None,
         warnings: list[str] | None = None,
+        device: str = "auto",
+        splats: int | None = None,
+        fit_side: int | None = None,
         progress: ProgressFn | None = None,
     ) -> CaptureOutput:
         """Reconstruct and fit.
@@ -88,10 +95,13 @@ class CaptureToWorldPipeline:
             seed: COLMAP's RANSAC seed, the fitting order.
             preset: matching size, initial splats, fitting size and steps, splat budget.
             camera_height: metres the camera was held above the ground (sets the scale); ``None``: 1.6.
-            refine_steps: fitting steps; ``None``: the preset's :data:`FIT_STEPS`.
+            refine_steps: fitting steps; ``None``: :func:`default_fit_steps`.
             measure_fidelity: record the fitted world's PSNR at every photo (full photo size).
             sequential: match neighbours only (video) instead of every pair; default by count.
             warnings: messages from earlier stages (frame sampling) to keep with the world.
+            splats: initial splats (default per preset, :data:`INIT_SPLATS`; at most the preset's ``max_splats``).
+            fit_side: long side photos are fitted at (default per preset, :data:`FIT_MAX_SIDE`).
+            device: where fitting runs: ``"auto"`` (CUDA with gsplat when present), ``"cpu"``, ``"cuda[:N]"``.
             progress: ``(stage, fraction, message)``: photos, features, matching, mapping, fitting.
         Returns:
             :class:`CaptureOutput`.
@@ -106,7 +116,7 @@ class CaptureToWorldPipeline:
         from pipelines.capture.sfm import run_sfm
         from pipelines.capture.sky import sky_environment
 
-        self.check_inputs(seed=seed, camera_height=camera_height, fit_steps=refine_steps)
+        self.check_inputs(seed=seed, camera_height=camera_height, fit_steps=refine_steps, splats=splats, fit_side=fit_side)
         if (images is None) == (photos is None):
             raise InputError("give the capture's `images` (folder or files) or its loaded `photos`, one of them")
         preset = get_preset(preset)
@@ -134,23 +144,24 @@ class CaptureToWorldPipeline:
         pts = al.points(sfm.points)
         by_name = {ph.name: ph for ph in pset.photos}
         env, sky_share = sky_environment(cams, by_name, sfm.observations)
-        budget = min(INIT_SPLATS.get(preset.name, 150_000), preset.max_splats)
+        budget = min(int(splats) if splats else INIT_SPLATS.get(preset.name, 150_000), preset.max_splats)
         g = init_splats(cams, by_name, sfm.observations, pts, sfm.colors, budget=budget, seed=seed)
         timings["init"] = time.perf_counter() - t0
         report(progress, "init", 1.0, f"{g.num_splats:,} splats from {len(pts):,} points")
 
         world = World([Layer(CAPTURE_LAYER, label="capture", gaussians=g)], environment=env, cameras=cams)
         views = photo_views(cams, by_name)
-        steps = FIT_STEPS.get(preset.name, 200) if refine_steps is None else int(refine_steps)
+        steps = default_fit_steps(preset.name) if refine_steps is None else int(refine_steps)
         fit = None
         if steps:
             t0 = time.perf_counter()
             fit = fit_world(world, views, steps=steps, budget=preset.max_splats, seed=seed,
-                            max_side=FIT_MAX_SIDE.get(preset.name, 320), progress=progress)
+                            max_side=int(fit_side) if fit_side else FIT_MAX_SIDE.get(preset.name, 320), device=device,
+                            progress=progress)
             timings["fitting"] = time.perf_counter() - t0
         metrics = {
             "photos": n, "registered": k, "registered_fraction": round(k / n, 4),
-            "reprojection_error_px": round(sfm.reprojection_error, 4), "sparse_points": int(len(pts)),
+            "reprojection_error_px": round(sfm.reprojection_error, 4), "sparse_points": len(pts),
             "scale_m_per_unit": round(al.scale, 6), "camera_height_m": round(al.camera_height, 3),
             "sky_share": round(sky_share, 4), "splats": world.num_splats,
         }
@@ -174,6 +185,14 @@ class CaptureToWorldPipeline:
         )
         return CaptureOutput(world=world, views=views, sfm=sfm, alignment=al, metrics=metrics, warnings=notes,
                              timings=timings)
+
+
+def default_fit_steps(preset_name: str) -> int:
+    """Fitting steps for a preset when none are given: :data:`FIT_STEPS_CUDA` on a CUDA GPU, else :data:`FIT_STEPS_CPU`."""
+    import torch
+
+    table = FIT_STEPS_CUDA if torch.cuda.is_available() else FIT_STEPS_CPU
+    return table.get(preset_name, table["standard"])
 
 
 def _pycolmap_version() -> str:

@@ -16,11 +16,15 @@ def capture_world(*, images=None, video=None, prompt: str | None = None, options
         InputError: bad photos or video, nothing registered (see :mod:`pipelines.capture`).
     """
     from pipelines.capture.pipeline import SFM_MAX_SIDE, CaptureToWorldPipeline
-    from pipelines.capture.video import DEFAULT_FRAMES, check_max_frames, sample_video_frames
+    from pipelines.capture.video import (
+        DEFAULT_FRAMES,
+        check_max_frames,
+        sample_video_frames,
+    )
 
     pipe = CaptureToWorldPipeline()
     kw = {"seed": options.seed, "preset": options.preset, "refine_steps": options.refine_steps,
-          "measure_fidelity": options.measure_fidelity, "camera_height": camera_height, "progress": progress}
+          "measure_fidelity": options.measure_fidelity, "camera_height": camera_height, "device": options.device, "progress": progress}
     pipe.check_inputs(seed=options.seed, camera_height=camera_height, fit_steps=options.refine_steps)
     if video is None:
         world = pipe(images, **kw).world

@@ -9,6 +9,7 @@ points, in COLMAP's arbitrary frame and scale (see :mod:`pipelines.capture.align
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ EXHAUSTIVE_MAX = 60
 """Up to this many photos every pair is matched; above it, each with its ``SEQUENTIAL_OVERLAP`` neighbours."""
 SEQUENTIAL_OVERLAP = 12
 MAX_FEATURES = 4096
+LOW_PARALLAX_TRI_ANGLE = 3.0
+LOW_PARALLAX_MIN_INLIERS = 30
+"""When no initial pair is found with COLMAP's defaults, mapping is retried once with this initial
+triangulation angle (degrees) and inlier count."""
 PEAK_THRESHOLD = 0.002
 """SIFT's contrast threshold (COLMAP's default is 0.0067): lower finds features on soft, low-contrast
 texture (grass, plaster, sand), which the default misses at 640 px."""
@@ -99,7 +104,8 @@ def run_sfm(
             default: only when there are more than :data:`EXHAUSTIVE_MAX` photos.
         camera_model: COLMAP camera model; a pinhole model keeps the cameras exactly what Marble's
             renderer draws (``SIMPLE_PINHOLE`` or ``PINHOLE``).
-        num_threads: CPU threads for COLMAP (-1 = all).
+        num_threads: CPU threads for feature extraction and matching (-1 = all); mapping runs on one
+            thread so that the same photos and seed give the same cameras.
         progress: ``(stage, fraction, message)`` for stages ``features``, ``matching``, ``mapping``.
     Returns:
         :class:`SfmResult`.
@@ -140,15 +146,19 @@ def run_sfm(
         report(progress, "matching", 0.0, f"{len(files)} photos")
         match = pycolmap.FeatureMatchingOptions()
         match.num_threads = num_threads
+        verify = pycolmap.TwoViewGeometryOptions()
+        verify.ransac.random_seed = int(seed) % (2**31 - 1)  # seeded RANSAC: the same photos verify the same
         if sequential is None:
             sequential = len(files) > EXHAUSTIVE_MAX
         if sequential:
             pairing = pycolmap.SequentialPairingOptions()
             pairing.overlap = SEQUENTIAL_OVERLAP
             pairing.quadratic_overlap = True
-            pycolmap.match_sequential(db, matching_options=match, pairing_options=pairing, device=pycolmap.Device.cpu)
+            pycolmap.match_sequential(db, matching_options=match, pairing_options=pairing,
+                                      verification_options=verify, device=pycolmap.Device.cpu)
         else:
-            pycolmap.match_exhaustive(db, matching_options=match, device=pycolmap.Device.cpu)
+            pycolmap.match_exhaustive(db, matching_options=match, verification_options=verify,
+                                      device=pycolmap.Device.cpu)
         with pycolmap.Database.open(db) as d:
             inliers = int(d.num_inlier_matches())
         report(progress, "matching", 1.0, f"{inliers:,} verified matches")
@@ -156,7 +166,8 @@ def run_sfm(
 
         t0 = time.perf_counter()
         opts = pycolmap.IncrementalPipelineOptions()
-        opts.num_threads = num_threads
+        opts.num_threads = 1  # one thread: bundle adjustment sums in a fixed order, so the same photos map the same
+        opts.mapper.num_threads = 1
         opts.random_seed = int(seed) % (2**31 - 1)
         opts.multiple_models = False
         opts.min_model_size = 2
@@ -172,8 +183,21 @@ def run_sfm(
         (tmp / "sparse").mkdir()
         recs = pycolmap.incremental_mapping(db, tmp / "images", tmp / "sparse", options=opts,
                                             next_image_callback=_next_image)
+        if not recs and inliers >= 2 * LOW_PARALLAX_MIN_INLIERS:
+            # Matches but no initial pair: the photos moved too little for COLMAP's 16 degree
+            # triangulation angle (a stereo pair, a slow pan). Try once more with a small angle.
+            opts.mapper.init_min_tri_angle = LOW_PARALLAX_TRI_ANGLE
+            opts.mapper.init_min_num_inliers = LOW_PARALLAX_MIN_INLIERS
+            for p in (tmp / "sparse").iterdir():
+                shutil.rmtree(p, ignore_errors=True)
+            recs = pycolmap.incremental_mapping(db, tmp / "images", tmp / "sparse", options=opts,
+                                                next_image_callback=_next_image)
         timings["mapping"] = time.perf_counter() - t0
         if not recs:
+            if inliers >= 2 * LOW_PARALLAX_MIN_INLIERS:
+                raise InputError(f"none of the {len(photos)} photos could be placed: they match ({inliers:,} verified "
+                                 "feature matches) but show too little parallax; walk a few steps between photos "
+                                 "instead of turning on the spot")
             raise InputError(f"none of the {len(photos)} photos could be placed: they do not overlap enough "
                              f"({inliers:,} verified feature matches); take photos that share at least half their view")
         rec = max(recs.values(), key=lambda r: r.num_reg_images())

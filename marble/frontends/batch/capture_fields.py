@@ -61,13 +61,13 @@ def parse_capture_fields(row: dict, base: Path, errors: list[str]) -> dict[str, 
         if value is None:
             continue
         try:
-            num = kind(float(value)) if kind is int and float(value).is_integer() else kind(value)
-            if isinstance(value, bool):
-                raise ValueError
+            num = None if isinstance(value, bool) else float(value)
         except (TypeError, ValueError):
-            errors.append(f"`{key}` must be a number, got {value!r}")
+            num = None
+        if num is None or (kind is int and not num.is_integer()):
+            errors.append(f"`{key}` must be a {'whole ' if kind is int else ''}number, got {value!r}")
             continue
-        out[key] = num
+        out[key] = kind(num)
     if errors:
         return out
     try:

@@ -20,7 +20,7 @@ def test_images_folder_makes_a_world_with_its_cameras(synthetic_capture, tmp_pat
 
     folder = synthetic_capture.paths[0].parent
     out = tmp_path / "out"
-    r = runner.invoke(app, ["generate", "--images", str(folder), "--preset", "draft", "--refine", "4", "-q",
+    r = runner.invoke(app, ["generate", "--images", str(folder), "--preset", "draft", "--refine", "2", "-q",
                             "--no-previews", "--no-eval", "-f", "ply", "-o", str(out), "--camera-height", "1.7"])
     assert r.exit_code == 0, r.output
     assert "12 of 12 photos registered" in r.output
