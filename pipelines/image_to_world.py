@@ -264,9 +264,15 @@ class ImageToWorldPipeline:
     def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
         from pipelines.assemble import AssemblyInputs, assemble_world
         from pipelines.fusion import fuse_views, tsdf_meshes
+        from pipelines.lift.ground_fill import MAX_SPLATS as MAX_GROUND_FILL, with_ground_below
 
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=progress)
+        # the ground at the photo's feet, which no view turned from the same spot sees
+        used = sum(g.num_splats for g in fused.gaussians.values())
+        centre = views[0].camera.position.numpy()[[0, 2]]
+        gaussians, below = with_ground_below(fused.gaussians, centre, budget=min(preset.max_splats - used,
+                                                                                MAX_GROUND_FILL))
         timings["fusion"] = time.perf_counter() - t0
         mesh_dict = {}
         skipped: list[str] = []
@@ -280,9 +286,10 @@ class ImageToWorldPipeline:
                     skipped.append(name)
             timings["meshes"] = time.perf_counter() - t0
         labels = {name: ("ground" if name == "ground" else "segment") for name in views[0].layer_names}
-        world = assemble_world(fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(meshes=mesh_dict, labels=labels),
+        world = assemble_world(gaussians, sky=fused.sky, inputs=AssemblyInputs(meshes=mesh_dict, labels=labels),
                                environment=environment, cameras=[v.camera for v in views], seed=seed)
         stats = {k: v for k, v in fused.stats.items() if isinstance(v, (int, float, str))}
+        stats["ground_below_splats"] = int(below.get("added", 0))
         if skipped:
             stats["meshes_skipped"] = ",".join(skipped)
         return world, stats
