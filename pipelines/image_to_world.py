@@ -177,11 +177,12 @@ class ImageToWorldPipeline:
             measure_fidelity: re-render the fused splats at every view and record PSNR.
             progress: ``(stage, fraction, message)`` callback.
         """
+        import warnings as _warnings
+
         from marble.images import load_image
         from pipelines.lift.align import align_depth
         from pipelines.lift.geometric_depth import GROUND, SKY, estimate_geometric_depth
         from pipelines.lift.loop import warp_and_inpaint
-        import warnings as _warnings
 
         self.check_inputs(seed=seed, trajectory=trajectory, num_views=num_views, fov_y_deg=fov_y_deg,
                           camera_height=camera_height, walk_distance=walk_distance, depth_hint=depth_hint)
@@ -264,7 +265,8 @@ class ImageToWorldPipeline:
     def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
         from pipelines.assemble import AssemblyInputs, assemble_world
         from pipelines.fusion import fuse_views, tsdf_meshes
-        from pipelines.lift.ground_fill import MAX_SPLATS as MAX_GROUND_FILL, with_ground_below
+        from pipelines.lift.ground_fill import MAX_SPLATS as MAX_GROUND_FILL
+        from pipelines.lift.ground_fill import with_ground_below
 
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=progress)

@@ -76,7 +76,7 @@ def fill_ground_below(ground: Gaussians, centre_xz, *, max_splats: int = MAX_SPL
     r_max = float(np.nanmax(edge)) + MARGIN * spacing
     area = math.pi * r_max * r_max
     spacing = max(spacing, math.sqrt(area / max(max_splats, 1)))
-    n = int(math.ceil(r_max / spacing))
+    n = math.ceil(r_max / spacing)
     g = (np.arange(-n, n + 1) * spacing)
     gx, gz = np.meshgrid(g, g, indexing="ij")
     cells = np.stack([gx.ravel(), gz.ravel()], 1)

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import torch
 
-from marble.gaussians import Gaussians
 from pipelines.fusion.splats import flat_splats
 from pipelines.lift.ground_fill import fill_ground_below, with_ground_below
 
