@@ -131,14 +131,17 @@ class _Renderer:
         colors = torch.cat([params["sh0"][:, None, :], params["shN"]], dim=1) if "shN" in params else params["sh0"][:, None, :]
         args = (params["means"], params["quats"], params["scales"].exp(), torch.sigmoid(params["opacities"]), colors,
                 vm, K, cam.width, cam.height)
+        from marble.render.core import ANTIALIASED  # fit the splats as they will be drawn
+
         if self.device.type == "cuda":
             from marble.render.gsplat_backend import rasterize as gs_rasterize
 
-            rgb, alpha, _depth, meta = gs_rasterize(*args, sh_degree=self.sh_degree, return_meta=True)
+            rgb, alpha, _depth, meta = gs_rasterize(*args, sh_degree=self.sh_degree, antialiased=ANTIALIASED,
+                                                    return_meta=True)
         else:
             from marble.render.cpu import rasterize
 
-            rgb, alpha, _depth = rasterize(*args, sh_degree=self.sh_degree)
+            rgb, alpha, _depth = rasterize(*args, sh_degree=self.sh_degree, antialiased=ANTIALIASED)
             meta = {}
         rgb = rgb[0]
         if background is not None:

@@ -155,7 +155,13 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", action="store_true", help="write the evaluation frames (truth | splats | holes)")
     ap.add_argument("--timing-only", action="store_true", help="only time generation (draft and standard)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--classic", action="store_true",
+                    help="evaluate with classic 3DGS rasterization (no opacity compensation), as most viewers draw")
     args = ap.parse_args(argv)
+    if args.classic:
+        import marble.render.core
+
+        marble.render.core.ANTIALIASED = False
     os.environ.setdefault("MARBLE_LOG_LEVEL", "warning")
     names = [*SCENES, *PHOTOS] if args.scenes == "all" else [s.strip() for s in args.scenes.split(",") if s.strip()]
     unknown = [n for n in names if n not in SCENES and n not in PHOTOS]

@@ -345,6 +345,7 @@ def rasterize(
     far: float = 1e4,
     background: Tensor | None = None,  # [C, 3]
     eps2d: float = 0.3,
+    antialiased: bool = False,
     tile_size: int = DEFAULT_TILE_SIZE,
     chunk: int = DEFAULT_CHUNK,
     use_compile: bool | None = None,
@@ -364,16 +365,19 @@ def rasterize(
         near, far: z range rendered.
         background: ``[C, 3]`` colour behind the splats, or ``None`` (black).
         eps2d: screen-space low-pass dilation (pixels^2).
+        antialiased: scale opacities so the dilation does not enlarge sub-pixel splats
+            (:mod:`marble.render.projection`; gsplat's ``rasterize_mode="antialiased"``).
         tile_size: tile side in pixels.
         chunk: splats per tile per compositing round (later rounds take 2x and 4x).
         use_compile: see :func:`composite_tiles` (``MARBLE_RENDER_COMPILE=1``).
     Returns:
         ``colors [C, H, W, 3]``, ``alphas [C, H, W, 1]``, ``depths [C, H, W, 1]`` (alpha-weighted z).
     """
-    proj = project(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d=eps2d, near=near, far=far)
+    proj = project(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d=eps2d, near=near, far=far,
+                   antialiased=antialiased)
     rgb = splat_colors(colors, means, viewmats, sh_degree)  # [C, N, 3]
     feats = torch.cat([rgb, proj.depths[..., None]], dim=-1)  # [C, N, 4]
-    op = opacities[None].expand(viewmats.shape[0], -1)
+    op = proj.opacities(opacities)
     flat_ids, offsets = bin_tiles(proj, width, height, tile_size, opacities=op)
     img, T = composite_tiles(
         proj.means2d, proj.conics, op, feats, flat_ids, offsets, width, height, tile_size=tile_size, chunk=chunk,

@@ -21,6 +21,7 @@ def rasterize(
     far: float = 1e4,
     background: Tensor | None = None,  # [C, 3]
     eps2d: float = 0.3,
+    antialiased: bool = False,
     return_meta: bool = False,
 ):
     """Render with gsplat on CUDA; same arguments and outputs as :func:`marble.render.cpu.rasterize`.
@@ -38,7 +39,7 @@ def rasterize(
     out, alphas, meta = rasterization(
         means, quats, scales, opacities, colors, viewmats, Ks, width, height,
         near_plane=near, far_plane=far, sh_degree=sh_degree, backgrounds=background,
-        render_mode="RGB+D", eps2d=eps2d, packed=False, rasterize_mode="classic",
+        render_mode="RGB+D", eps2d=eps2d, packed=False, rasterize_mode="antialiased" if antialiased else "classic",
     )
     rgb, depth = out[..., :3], out[..., 3:4]
     if return_meta:

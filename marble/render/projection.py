@@ -2,7 +2,10 @@
 
 Follows the 3DGS / gsplat formulation: world -> camera, the Jacobian of the perspective map at
 the (frustum-clamped) mean, a 0.3-pixel low-pass dilation of the 2D covariance, and its inverse
-(the conic). Tests compare it with ``gsplat.cuda._torch_impl._fully_fused_projection``.
+(the conic). With ``antialiased=True`` each splat's opacity is also scaled by
+``sqrt(det(cov2d) / det(cov2d + eps2d I))`` (Mip-Splatting's 2D filter, gsplat's
+``rasterize_mode="antialiased"``): the dilation then blurs a splat smaller than a pixel without
+making it bigger, so thin and distant surfaces keep their true footprint. Tests compare it with ``gsplat.cuda._torch_impl._fully_fused_projection``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Projected:
         covars2d: ``[C, N, 3]`` dilated 2D covariance ``(xx, xy, yy)``.
         radii: ``[C, N, 2]`` float half-extents in pixels of the visible ellipse (0 when culled).
         visible: ``[C, N]`` bool, in front of the camera, inside ``near..far`` and overlapping the image.
+        compensation: ``[C, N]`` factor the opacities are multiplied by when rasterizing (ones
+            unless projected with ``antialiased=True``).
     """
 
     means2d: Tensor
@@ -39,6 +44,11 @@ class Projected:
     covars2d: Tensor
     radii: Tensor
     visible: Tensor
+    compensation: Tensor
+
+    def opacities(self, opacities: Tensor) -> Tensor:
+        """``[C, N]`` the opacities ``[N]`` each camera rasterizes (times :attr:`compensation`)."""
+        return opacities[None] * self.compensation
 
 
 def covariance_3d(quats: Tensor, scales: Tensor) -> Tensor:
@@ -68,6 +78,7 @@ def project(
     near: float = 0.01,
     far: float = 1e4,
     extent_sigma: float = EXTENT_SIGMA,
+    antialiased: bool = False,
 ) -> Projected:
     """Project Gaussians into ``C`` pinhole cameras (differentiable).
 
@@ -82,6 +93,7 @@ def project(
         eps2d: low-pass dilation added to the 2D covariance diagonal (pixels^2).
         near, far: z range kept.
         extent_sigma: how many sigmas a splat reaches.
+        antialiased: compensate the opacities for the dilation (see the module docstring).
     Returns:
         :class:`Projected`.
     """
@@ -120,9 +132,14 @@ def project(
     det = (cxx * cyy - cxy * cxy).clamp(min=1e-10)
     conics = torch.stack([cyy / det, -cxy / det, cxx / det], dim=-1)  # [C, N, 3]
     covars2d = torch.stack([cxx, cxy, cyy], dim=-1)
+    if antialiased:
+        det0 = (c00 * c11 - c01 * c01).clamp(min=0.0)
+        compensation = torch.sqrt(det0 / det + 1e-12)
+    else:
+        compensation = torch.ones_like(tz)
 
     with torch.no_grad():
-        op = opacities.detach().reshape(1, -1).expand_as(tz)
+        op = (opacities.detach().reshape(1, -1) * compensation.detach()).expand_as(tz)
         # alpha = op * exp(-sigma) >= ALPHA_MIN  <=>  sigma <= log(op / ALPHA_MIN); reach = sqrt(2 * sigma_max)
         sig_max = torch.clamp(torch.log(op.clamp_min(1e-30) / ALPHA_MIN), min=0.0)
         k = torch.minimum(torch.sqrt(2.0 * sig_max + 1e-4), torch.full_like(sig_max, extent_sigma))
@@ -141,7 +158,7 @@ def project(
             & torch.isfinite(my)
         )
         radii = torch.stack([rx, ry], dim=-1) * visible[..., None]
-    return Projected(means2d, conics, tz, covars2d, radii, visible)
+    return Projected(means2d, conics, tz, covars2d, radii, visible, compensation)
 
 
 def camera_centers(viewmats: Tensor) -> Tensor:

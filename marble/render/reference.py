@@ -22,8 +22,10 @@ from marble.render.cpu import ALPHA_MAX, TRANSMITTANCE_MIN, splat_colors
 from marble.render.projection import ALPHA_MIN, EXTENT_SIGMA, project
 
 
-def _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d):
-    proj = project(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d=eps2d, near=near, far=far)
+def _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d,
+             antialiased=False):
+    proj = project(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d=eps2d, near=near, far=far,
+                   antialiased=antialiased)
     rgb = splat_colors(colors, means, viewmats, sh_degree)
     feats = torch.cat([rgb, proj.depths[..., None]], dim=-1)  # [C, N, 4]
     return proj, feats
@@ -45,13 +47,16 @@ def render_dense(
     far: float = 1e4,
     background: Tensor | None = None,  # [C, 3]
     eps2d: float = 0.3,
+    antialiased: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Per-pixel reference: same arguments and outputs as :func:`marble.render.cpu.rasterize`.
 
     Returns:
         ``colors [C, H, W, 3]``, ``alphas [C, H, W, 1]``, ``depths [C, H, W, 1]``.
     """
-    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d)
+    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d,
+                           antialiased)
+    op_c = proj.opacities(opacities)  # [C, N]
     dt, dev = means.dtype, means.device
     sigma_cut = 0.5 * EXTENT_SIGMA**2
     ys, xs = torch.meshgrid(torch.arange(height, device=dev), torch.arange(width, device=dev), indexing="ij")
@@ -71,7 +76,7 @@ def render_dense(
             a, b, cc = proj.conics[c, i].unbind(-1)
             dx, dy = px - mx, py - my
             sigma = 0.5 * (a * dx * dx + cc * dy * dy) + b * dx * dy
-            alpha = torch.clamp_max(opacities[i] * torch.exp(-sigma), ALPHA_MAX)
+            alpha = torch.clamp_max(op_c[c, i] * torch.exp(-sigma), ALPHA_MAX)
             keep = (sigma >= 0) & (sigma <= sigma_cut) & (alpha >= ALPHA_MIN) & ~done
             next_T = T * (1.0 - alpha)
             stop = keep & (next_T <= TRANSMITTANCE_MIN)
@@ -106,12 +111,15 @@ def render_per_gaussian(
     far: float = 1e4,
     background: Tensor | None = None,
     eps2d: float = 0.3,
+    antialiased: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Baseline: one loop iteration per splat over its bounding box (no autograd).
 
     Same arguments and outputs as :func:`marble.render.cpu.rasterize`.
     """
-    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d)
+    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d,
+                           antialiased)
+    op_c = proj.opacities(opacities)  # [C, N]
     dt, dev = means.dtype, means.device
     sigma_cut = 0.5 * EXTENT_SIGMA**2
     C = viewmats.shape[0]
@@ -134,7 +142,7 @@ def render_per_gaussian(
             dx, dy = xs[None, :] - mx, ys[:, None] - my
             a, b, cc = (float(v) for v in con[c, i])
             sigma = 0.5 * (a * dx * dx + cc * dy * dy) + b * dx * dy
-            alpha = torch.clamp_max(opacities[i] * torch.exp(-sigma), ALPHA_MAX)
+            alpha = torch.clamp_max(op_c[c, i] * torch.exp(-sigma), ALPHA_MAX)
             T = out_T[c, y0:y1, x0:x1]
             dn = done[c, y0:y1, x0:x1]
             keep = (sigma >= 0) & (sigma <= sigma_cut) & (alpha >= ALPHA_MIN) & ~dn
