@@ -224,11 +224,12 @@ class ImageToWorldPipeline:
                                 prompt=prompt, seed=seed, progress=progress)
         timings["lift"] = time.perf_counter() - t0
 
-        world, fusion_stats = self._fuse(loop.views, preset=preset, seed=seed, environment=_environment_from(rgb, sky),
+        world, fusion_stats, fused = self._fuse(loop.views, preset=preset, seed=seed, environment=_environment_from(rgb, sky),
                                          meshes=meshes, timings=timings, progress=progress)
         from pipelines.lift.loop import reprojection_error
 
-        solid = [layer.world_gaussians() for layer in world.layers if layer.gaussians is not None and layer.label != "sky"]
+        # the lifting loop's consistency: the splats fused from the views (not the ground filled under the camera)
+        solid = [g for g in fused.values() if g is not None and g.num_splats]
         if solid:
             g = type(solid[0]).concat(solid)
             loop.reprojection = reprojection_error(g.means.numpy(), g.colors.clamp(0, 1).numpy(), loop.views)
@@ -262,7 +263,8 @@ class ImageToWorldPipeline:
         timings["refine"] = time.perf_counter() - t0
         return f"photometric:{steps} steps ({out.psnr_before:.1f} -> {out.psnr_after:.1f} dB)"
 
-    def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict]:
+    def _fuse(self, views, *, preset, seed, environment, meshes, timings, progress) -> tuple[World, dict, dict]:
+        """``(world, fusion stats, {layer: Gaussians} fused from the views alone)``."""
         from pipelines.assemble import AssemblyInputs, assemble_world
         from pipelines.fusion import fuse_views, tsdf_meshes
         from pipelines.lift.ground_fill import MAX_SPLATS as MAX_GROUND_FILL
@@ -294,7 +296,7 @@ class ImageToWorldPipeline:
         stats["ground_below_splats"] = int(below.get("added", 0))
         if skipped:
             stats["meshes_skipped"] = ",".join(skipped)
-        return world, stats
+        return world, stats, fused.gaussians
 
 
 CLOSEUP_DISTANCE = 1.0

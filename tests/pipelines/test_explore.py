@@ -252,3 +252,26 @@ def test_manifest_records_the_evaluation(tmp_path, street_world):
                       evaluate={"eye": 2, "aerial": 1, "width": 48, "height": 32})
     assert m["eval"]["eye"]["cameras"] == 2 and "psnr_mean" in m["eval"]["eye"]
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["eval"] == m["eval"]
+
+
+def test_baked_fog_is_the_mean_fog_viewers_see():
+    from pipelines.fusion.surface import MIN_VIEW_DISTANCE, baked_fog_distance
+    from pipelines.views.walkable import WalkableRegion
+
+    region = WalkableRegion(x0=-10.0, x1=10.0, z0=-10.0, z1=10.0, indoor=False, eye_height=1.6, top=5.0)
+    pts = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [40.0, 3.0, 0.0]])
+    nrm = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]])
+    k = 0.03
+    got = baked_fog_distance(region, pts, nrm, k)
+    # brute force: viewer distances d_min..d_min + 20 m weighted by the pixels the surface covers,
+    # 1/D^2 for the ground (foreshortened), 1/D for a wall facing the viewers
+    for i, p in enumerate((2.0, 1.0, 1.0)):
+        d_min = max(float(region.distance(pts[i:i + 1])[0]), MIN_VIEW_DISTANCE)
+        D = np.linspace(d_min, d_min + 20.0, 200_001)
+        w = D ** -p
+        t = np.sum(w * np.exp(-k * D)) / np.sum(w)
+        assert abs(math.exp(-k * got[i]) - t) < 2e-3
+    assert got[0] < got[1] < got[2]  # the ground is seen nearer than a wall, a far hill farther still
+    # no fog: the typical distance, finite and within the viewers' range
+    plain = baked_fog_distance(region, pts, nrm, 0.0)
+    assert np.all(np.isfinite(plain)) and plain[2] > 30.0
