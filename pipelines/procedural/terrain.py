@@ -161,7 +161,7 @@ def _terrain(layout: Layout, detail: int) -> list[SceneGeometry]:
         fp[np.abs(cv) < PATH_HALF_WIDTH] = 1
     mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False, validate=False)
     out = [SceneGeometry("ground", "ground", mesh, fp, parts, np.eye(4))]
-    if env.archetype == "beach":
+    if open_sea(layout) is not None:
         out.append(sea_geometry(layout, detail=detail))
     return out
 
@@ -258,6 +258,26 @@ def far_things_radius(layout: Layout) -> float:
     return max(12.0 * float(layout.environment.extent), 240.0)
 
 
+def open_sea(layout: Layout) -> tuple[float, float, tuple[float, float, float]] | None:
+    """``(z of the water's near edge, water level, colour)`` where the sea runs on to the horizon on the +Z side.
+
+    A beach's shore, or the near edge of a ``sea`` object (harbours, islands, coasts: the placer
+    puts it on the far side, +Z); ``None`` without open water. Beyond the extent the far field
+    sinks under it there and :func:`sea_geometry` carries the water on to the far field's edge.
+    """
+    env = layout.environment
+    if env.indoor:
+        return None
+    if env.archetype == "beach":
+        return shore_z(env), WATER_LEVEL, tuple(MATERIALS["water"].color)
+    seas = [o for o in layout.objects if o.parent is None and o.label == "sea"]
+    if not seas:
+        return None
+    o = min(seas, key=lambda o: o.position[2] - o.size[2] / 2)
+    color = tuple(o.color) if o.color is not None else tuple(MATERIALS["water"].color)
+    return float(o.position[2] - o.size[2] / 2), float(o.position[1] + o.size[1]) - 0.005, color
+
+
 def _far_axis(E: float, R: float, detail: int) -> np.ndarray:
     """Grid coordinates over ``[-R, R]``: 2 m apart inside the extent, growing by ~10% a step outside."""
     step = 2.0 / (1 + int(detail))
@@ -288,11 +308,14 @@ def far_field_height(layout: Layout, x: np.ndarray, z: np.ndarray) -> np.ndarray
     t = np.clip(out_d / (3.0 * E), 0.0, 1.0)
     ramp = t * t * (3 - 2 * t)
     hills = amp * ramp * (0.35 + n)
-    if env.archetype == "beach":
-        s = shore_z(env)
+    sea = open_sea(layout)
+    if sea is not None:
+        s, level, _ = sea
         land = np.clip((s - 8.0 - z) / 30.0, 0.0, 1.0)
         hills = hills * land
-        base = np.where(z > s, np.minimum(base, WATER_LEVEL - 0.4 - 0.01 * np.maximum(z - s, 0.0)), base)
+        under = np.minimum(base, level - 0.4 - 0.01 * np.maximum(z - s, 0.0))
+        # the beach's own ground meets the water at the shore; elsewhere only beyond the extent
+        base = np.where((z > s) & ((env.archetype == "beach") | (out_d > 0)), under, base)
     return base + hills
 
 
@@ -324,8 +347,9 @@ def _far_things(layout: Layout, b: MeshBuilder, R: float, kind: str) -> None:
     r = E + 12.0 + (R * 0.35 - E) * rng.random(count) ** 1.6
     a = rng.uniform(0, 2 * np.pi, count)
     xs, zs = r * np.sin(a), r * np.cos(a)
-    if env.archetype == "beach":
-        keep = zs < shore_z(env) - 10.0
+    sea = open_sea(layout)
+    if sea is not None:
+        keep = zs < sea[0] - 10.0
         xs, zs = xs[keep], zs[keep]
     ys = far_field_height(layout, xs, zs)
     for x, y, z in zip(xs, ys, zs):
@@ -371,11 +395,13 @@ def far_field_geometry(layout: Layout, *, detail: int = 1) -> list[SceneGeometry
 
 
 def sea_geometry(layout: Layout, *, detail: int = 1) -> SceneGeometry:
-    """A beach's ``water`` layer: a flat sea from just inside the shore out to the far field's edge."""
+    """The ``water`` layer of :func:`open_sea`: a flat sea from just inside its near edge out to the
+    far field's edge (under a ``sea`` object's own surface by a hair, so that one shows where both are)."""
     env = layout.environment
     E = float(env.extent)
     R = far_field_radius(layout)
-    s = shore_z(env) - 2.0
+    s, level, color = open_sea(layout)
+    s -= 2.0
     m = max(8, grid_resolution(detail) // 4)
     inner = np.linspace(-E, E, m)
     grow = [E]
@@ -384,11 +410,11 @@ def sea_geometry(layout: Layout, *, detail: int = 1) -> SceneGeometry:
     xs = np.unique(np.concatenate([-np.asarray(grow[::-1]), inner, np.asarray(grow)]))
     zs = np.unique(np.concatenate([np.linspace(s, E, max(4, m // 2)), np.asarray(grow)]))
     WX, WZ = np.meshgrid(xs, zs, indexing="xy")
-    wv = np.stack([WX.ravel(), np.full(WX.size, WATER_LEVEL), WZ.ravel()], 1)
+    wv = np.stack([WX.ravel(), np.full(WX.size, level), WZ.ravel()], 1)
     nx = len(xs)
     i, j = np.meshgrid(np.arange(nx - 1), np.arange(len(zs) - 1), indexing="xy")
     a = (j * nx + i).ravel()
     wf = np.concatenate([np.stack([a, a + nx, a + 1], 1), np.stack([a + 1, a + nx, a + nx + 1], 1)])
     wm = trimesh.Trimesh(vertices=wv, faces=wf, process=False, validate=False)
     return SceneGeometry("water", "water", wm, np.zeros(len(wf), dtype=np.int32),
-                         [Part("water", MATERIALS["water"].color, "water")], np.eye(4))
+                         [Part("water", color, "water")], np.eye(4))

@@ -275,3 +275,30 @@ def test_baked_fog_is_the_mean_fog_viewers_see():
     # no fog: the typical distance, finite and within the viewers' range
     plain = baked_fog_distance(region, pts, nrm, 0.0)
     assert np.all(np.isfinite(plain)) and plain[2] > 30.0
+
+
+@pytest.mark.parametrize("prompt", ["a harbour with fishing boats and a pier", "an island with palm trees and a hut",
+                                    "a sandy beach with a lifeguard tower"])
+def test_the_sea_runs_on_to_the_horizon(prompt):
+    """A harbour's or island's sea was a rectangle with brown hills beyond it; now the water goes on."""
+    from marble.text import parse_prompt
+    from pipelines.procedural import build_scene_geometry, synthesize_layout
+    from pipelines.procedural.terrain import far_field_height, far_field_radius, open_sea
+
+    layout = synthesize_layout(parse_prompt(prompt), seed=0)
+    sea = open_sea(layout)
+    assert sea is not None
+    geo = {g.name: g for g in build_scene_geometry(layout, detail=0)}
+    lo, hi = geo["water"].mesh.bounds
+    R = far_field_radius(layout)
+    assert hi[2] >= R - 1 and hi[0] >= R - 1 and lo[0] <= -R + 1  # to the far field's edge, all across
+    assert lo[2] <= sea[0]  # and back to the sea's near edge
+    # beyond the extent, the far field on the sea side is under the water, on the land side above it
+    E = layout.environment.extent
+    z = np.linspace(E + 20.0, R * 0.9, 50)
+    under = far_field_height(layout, np.zeros_like(z), z)
+    assert np.all(under < sea[1] - 0.3)
+    land = far_field_height(layout, np.zeros_like(z), -z)
+    assert np.mean(land > sea[1]) > 0.9
+    # no open sea in a meadow
+    assert open_sea(synthesize_layout(parse_prompt("a meadow with flowers"), seed=0)) is None
