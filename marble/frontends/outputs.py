@@ -61,7 +61,17 @@ def preview_cameras(world: World, *, count: int, width: int, height: int):
         radius = float(max(np.linalg.norm(hi - lo) * 0.6, 1.0))
         return orbit(centre, radius=radius, height=radius * 0.4, n=count, width=width, height_px=height)
     idx = np.linspace(0, len(cams), num=count, endpoint=False).astype(int)
-    return [cams[i].resized(width, height) for i in idx]
+    return [_fit_width(cams[i], width, height) for i in idx]
+
+
+def _fit_width(cam, width: int, height: int):
+    """``cam`` scaled to ``width`` with square pixels kept, its image cropped or extended about the
+    centre to ``height`` (a 4:3 photo's camera resized to a 16:10 preview was squashed)."""
+    from marble.camera import Camera
+
+    s = width / cam.width
+    return Camera(cam.fx * s, cam.fy * s, cam.cx * s, cam.cy * s + (height - cam.height * s) / 2.0, width, height,
+                  cam.T_world_camera, cam.name)
 
 
 def render_previews(world: World, *, count: int, width: int, height: int) -> list[np.ndarray]:

@@ -144,3 +144,17 @@ def test_refinement_runs_when_asked_and_raises_fidelity():
     assert out.world.num_splats == plain.world.num_splats  # CPU refinement keeps the splat count
     with pytest.raises(marble.InputError, match="refine_steps"):
         marble.generate("a lake", preset="draft", refine_steps=-1)
+
+
+def test_preview_cameras_keep_square_pixels_for_any_photo_aspect():
+    """A 4:3 photo's camera resized to the 16:10 preview size used to be squashed."""
+    from marble.camera import Camera
+    from marble.frontends.outputs import preview_cameras
+    from marble.world import World
+
+    cam = Camera.look_at((0.0, 1.6, 0.0), (0.0, 1.6, 5.0), fov_y_deg=50.0, width=640, height=480)
+    (out,) = preview_cameras(World(layers=[], cameras=[cam]), count=1, width=320, height=200)
+    assert (out.width, out.height) == (320, 200)
+    assert abs(out.fx - cam.fx * 0.5) < 1e-9 and abs(out.fy - cam.fy * 0.5) < 1e-9  # square pixels kept
+    # the same centre ray: the image is cropped top and bottom about it
+    assert abs(out.cx - cam.cx * 0.5) < 1e-9 and abs(out.cy - 100.0) < 1e-6
