@@ -77,8 +77,13 @@ def generate_world(
     if panorama is not None:
         from pipelines.panorama_to_world import PanoramaToWorldPipeline
 
-        return PanoramaToWorldPipeline()(panorama, prompt=prompt, camera_height=camera_height, progress=progress,
-                                         **options.kwargs()).world
+        depth = None
+        if models is not None and models.depth_model is not None:  # learned depth per direction when configured
+            from pipelines.learned import ModelLoader
+
+            depth = ModelLoader(models, device=options.device).depth_estimator()
+        return PanoramaToWorldPipeline(depth_estimator=depth)(panorama, prompt=prompt, camera_height=camera_height,
+                                                              progress=progress, **options.kwargs()).world
     if image is not None or (models is not None and models.any_model()):
         from pipelines.diffusion.config import ModelConfig
         from pipelines.learned import run_learned

@@ -290,3 +290,16 @@ def test_cuda_fp16_text2image_and_depth(models, photo):
     assert img.shape == (64, 64, 3) and np.isfinite(img).all()
     est = loader.depth_estimator().estimate(photo)
     assert np.isfinite(est.values).all()
+
+
+def test_panorama_route_uses_the_configured_depth_model(models):
+    """`--depth-model` reached the photo route only; a panorama was always lifted geometrically."""
+    import marble
+
+    rng = np.random.default_rng(0)
+    pano = np.zeros((64, 128, 3), np.float32)
+    pano[:32] = [0.5, 0.7, 0.95]
+    pano[32:] = np.clip([0.3, 0.5, 0.2] + rng.normal(0, 0.05, (32, 128, 3)), 0, 1)
+    w = marble.generate(None, panorama=pano, preset=TINY, seed=0, models=ModelConfig(depth_model=models["depth"]))
+    assert w.provenance.stages["depth"] == "depth-anything:depth_anything"
+    assert w.num_splats > 100
