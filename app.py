@@ -133,6 +133,13 @@ def build_app() -> gr.Blocks:
                     seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
                     backend = gr.Dropdown(list(BACKENDS), value="embedded", label="Backend")
                     model = gr.Textbox(label="Model (learned backend: hub id or folder)", placeholder="optional")
+                with gr.Accordion("From photos, a video or a 360 panorama", open=False, elem_id="capture"):
+                    with gr.Row():
+                        photos = gr.File(label="Photos (several overlapping views of one place)", file_count="multiple",
+                                         type="filepath", elem_id="photos")
+                        video = gr.File(label="Video (walk or orbit, up to 2 min)", type="filepath", elem_id="video")
+                        panorama = gr.File(label="360 panorama (2:1)", type="filepath", elem_id="panorama")
+                        camera_height = gr.Number(1.6, label="Camera height (m)", elem_id="camera_height")
                 with gr.Row():
                     generate = gr.Button("Generate", variant="primary", elem_id="generate")
                     cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
@@ -287,14 +294,16 @@ def build_app() -> gr.Blocks:
         prompt.change(understood, inputs=[prompt], outputs=[understood_box], trigger_mode="always_last",
                       show_progress="hidden")
 
-        def do_generate(s, p, img, pre, sd, be, mdl, guard, progress=gr.Progress()):
+        def do_generate(s, p, img, pre, sd, be, mdl, phs, vid, pano, ch, guard, progress=gr.Progress()):
             if guard == "__keep__":
                 return "kept your world (Generate cancelled)"
             progress(0.0, desc="starting")
-            s.generate(p, image=img, preset=pre, seed=sd, backend=be, model=mdl, progress=_progress_fn(progress))
+            s.generate(p, image=img, preset=pre, seed=sd, backend=be, model=mdl, photos=phs, video=vid, panorama=pano,
+                       camera_height=ch, progress=_progress_fn(progress))
             return f"generated: {s.stats_text()}"
 
         gen = generate.click(_action(do_generate, preview=True), inputs=[state, prompt, image, preset, seed, backend, model,
+                                                                         photos, video, panorama, camera_height,
                                                                          vp_state],
                              outputs=[*VIEW, preview], show_progress_on=[message], concurrency_id="heavy",
                              concurrency_limit=1, js=CONFIRM_JS)

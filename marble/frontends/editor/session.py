@@ -132,12 +132,18 @@ class EditorSession(SessionViews, SessionFiles, SessionViewport):
         return "cancelling..."
 
     def generate(self, prompt: str | None, *, image: str | Path | None = None, preset: str = "draft", seed: int = 0,
-                 backend: str = "embedded", model: str | None = None,
+                 backend: str = "embedded", model: str | None = None, photos: list[str] | None = None,
+                 video: str | Path | None = None, panorama: str | Path | None = None,
+                 camera_height: float | None = None,
                  progress: Callable[[str, float, str], None] | None = None) -> World:
         """Generate a new world (replacing the current one and its history).
 
+        ``photos`` (several overlapping photos), ``video`` or ``panorama`` (2:1, 360 degrees) make a
+        world from a capture (:mod:`marble.frontends.capture_inputs`); only one input at a time.
+
         Raises:
-            InputError: no prompt and no image, a bad image, an unknown preset or backend, a bad seed.
+            InputError: no prompt and no image, a bad image, two inputs at once, bad capture files, an
+                unknown preset or backend, a bad seed.
             Cancelled: :meth:`cancel` was called while it ran (the current world is kept).
         """
         from marble.api import generate as generate_world
@@ -151,6 +157,16 @@ class EditorSession(SessionViews, SessionFiles, SessionViewport):
             raise InputError(f"`seed` must be an integer, got {seed!r}") from None
         if not math.isfinite(seed_f) or not seed_f.is_integer():
             raise InputError(f"`seed` must be an integer, got {seed!r}")
+        photos = [str(p) for p in photos] if photos else None
+        if photos or video or panorama:
+            from marble.frontends.capture_inputs import check_capture_inputs
+
+            check_capture_inputs(images=photos, video=video, panorama=panorama, image=image,
+                                 camera_height=camera_height)
+            world = generate_world(prompt, images=photos, video=video, panorama=panorama, camera_height=camera_height,
+                                   seed=int(seed_f), preset=preset, progress=self._progress(progress))
+            self.set_world(world)
+            return world
         pil = None
         if image is not None:
             from PIL import Image

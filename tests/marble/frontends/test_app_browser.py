@@ -330,3 +330,43 @@ def test_editor_in_a_real_browser(server, tmp_path):
     magic, version, length = struct.unpack("<4sII", data[:12])
     assert (magic, version, length) == (b"glTF", 2, len(data))
     assert not external, f"the app reached outside localhost: {external[:5]}"
+
+
+def test_a_360_panorama_upload_in_a_real_browser(server, tmp_path):
+    """The capture inputs are in the editor too: upload a 2:1 panorama, Generate, the viewport draws it;
+    a panorama that is not 2:1 is refused with the fix in the message."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(0)
+    pano = np.zeros((128, 256, 3), np.float32)
+    pano[:64] = [0.5, 0.7, 0.95]
+    pano[64:] = np.clip([0.3, 0.5, 0.2] + rng.normal(0, 0.05, (64, 256, 3)), 0, 1)
+    pano[56:80, 100:130] = [0.6, 0.3, 0.2]  # a house on the horizon
+    good, square = tmp_path / "meadow_360.png", tmp_path / "square.png"
+    Image.fromarray((pano * 255).astype(np.uint8)).save(good)
+    Image.fromarray((pano[:, :128] * 255).astype(np.uint8)).save(square)
+    url, _work = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = _open(browser.new_context(viewport={"width": 1400, "height": 1200}), url)
+            page.click("#capture button, #capture .label-wrap")
+            page.locator("#panorama input[type=file]").set_input_files(str(square))
+            page.click("#generate")
+            page.get_by_text("not 2:1").first.wait_for(timeout=STEP_TIMEOUT_MS)
+            assert "no world yet" in _text(page, "#stats")
+            page.locator("#panorama button[aria-label=Clear]").first.click()
+            page.locator("#panorama input[type=file]").set_input_files(str(good))
+            page.wait_for_function("() => document.querySelector('#panorama').innerText.includes('meadow_360')",
+                                   timeout=STEP_TIMEOUT_MS)
+            page.click("#generate")
+            _wait_text(page, "#message", "generated", timeout=GENERATE_TIMEOUT_MS)
+            page.wait_for_function("() => window.marbleViewport.stats.firstPixelAt !== null", timeout=GENERATE_TIMEOUT_MS)
+            drawn = page.evaluate("window.marbleViewport.pixelStats()")
+            assert drawn["fraction"] > 0.3, drawn
+            assert any(n.startswith("dir_") for n in _layer_names(page))
+            _shot(page, "panorama_generated")
+        finally:
+            browser.close()

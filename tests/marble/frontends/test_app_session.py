@@ -225,3 +225,31 @@ def test_points_clicked_on_the_preview_make_rect_and_lasso_selections(session):
     changed = np.any(drawn != img, axis=-1)
     assert changed[3, 4] and changed[38, 59] and not changed[20, 32]  # the points and outline, not the inside
     assert np.array_equal(draw_points(img, "garbage", "lasso"), img)  # unreadable points draw nothing
+
+
+def _png(path, rgb):
+    from PIL import Image
+
+    Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_a_panorama_upload_makes_a_world_and_bad_captures_are_refused(session, tmp_path):
+    s = session
+    ref = s.world.copy()
+    rng = np.random.default_rng(0)
+    pano = np.zeros((64, 128, 3), np.float32)
+    pano[:32] = [0.5, 0.7, 0.95]
+    pano[32:] = np.clip([0.3, 0.5, 0.2] + rng.normal(0, 0.05, (32, 128, 3)), 0, 1)
+    square = _png(tmp_path / "square.png", pano[:, :64])
+    with pytest.raises(InputError, match="not 2:1"):
+        s.generate(None, panorama=square)
+    good = _png(tmp_path / "room_360.png", pano)
+    with pytest.raises(InputError, match="give one input"):
+        s.generate(None, image=good, panorama=good)
+    with pytest.raises(InputError):  # one photo given twice is not several photos
+        s.generate(None, photos=[good, good])
+    assert s.world.equal(ref)  # refused inputs leave the world as it was
+    w = s.generate(None, panorama=good, preset="draft", camera_height=1.5)
+    assert w is s.world and w.num_splats > 1000
+    assert w.provenance.inputs.get("panorama") == "room_360.png" or "panorama" in json.dumps(w.provenance.inputs)
