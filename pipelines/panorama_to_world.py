@@ -178,9 +178,15 @@ class PanoramaToWorldPipeline:
                           .astype(np.uint8))
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=env, progress=progress)
+        # the ground under the eye, below the views' lowest rays (as for a photo: a step back shows it)
+        from pipelines.lift.ground_fill import MAX_SPLATS, with_ground_below
+
+        used = sum(g.num_splats for g in fused.gaussians.values())
+        gaussians, below = with_ground_below(fused.gaussians, views[0].camera.position.numpy()[[0, 2]],
+                                             budget=min(preset.max_splats - used, MAX_SPLATS))
         timings["fusion"] = time.perf_counter() - t0
         labels = {name: ("ground" if name == "ground" else "scenery") for name in views[0].layer_names}
-        world = assemble_world(fused.gaussians, sky=fused.sky, inputs=AssemblyInputs(labels=labels), environment=env,
+        world = assemble_world(gaussians, sky=fused.sky, inputs=AssemblyInputs(labels=labels), environment=env,
                                cameras=[v.camera for v in views], seed=seed)
         steps = resolve_refine_steps(refine_steps, preset)
         refined = "none"
@@ -191,7 +197,8 @@ class PanoramaToWorldPipeline:
             out = refine_world(world, views, steps=steps, seed=seed, progress=progress)
             timings["refine"] = time.perf_counter() - t0
             refined = f"photometric:{steps} steps ({out.psnr_before:.1f} -> {out.psnr_after:.1f} dB)"
-        metrics = {"directions": len(views), "face_px": face, "splats": world.num_splats}
+        metrics = {"directions": len(views), "face_px": face, "splats": world.num_splats,
+                   "ground_below_splats": int(below.get("added", 0))}
         if measure_fidelity:
             from pipelines.fusion import fusion_psnr
 

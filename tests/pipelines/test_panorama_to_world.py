@@ -76,3 +76,13 @@ def torch_tensor(x):
     import torch
 
     return torch.tensor(x, dtype=torch.float64)
+
+
+def test_a_head_sized_move_shows_the_ground_under_the_eye(lifted):
+    """0.5 m sideways and 1 m back: the ground below the views' lowest rays is filled (it was a hole)."""
+    from pipelines.evaluate import evaluate_world
+
+    assert lifted.metrics["ground_below_splats"] > 0
+    rep = evaluate_world(lifted.world, width=128, height=80)
+    head = rep.group("head")
+    assert head["cameras"] == 8 and head["holes_max"] < 0.05, head
