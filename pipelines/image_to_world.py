@@ -267,16 +267,13 @@ class ImageToWorldPipeline:
         """``(world, fusion stats, {layer: Gaussians} fused from the views alone)``."""
         from pipelines.assemble import AssemblyInputs, assemble_world
         from pipelines.fusion import fuse_views, tsdf_meshes
-        from pipelines.lift.ground_fill import MAX_SPLATS as MAX_GROUND_FILL
         from pipelines.lift.ground_fill import with_ground_below
 
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=progress)
         # the ground at the photo's feet, which no view turned from the same spot sees
-        used = sum(g.num_splats for g in fused.gaussians.values())
-        centre = views[0].camera.position.numpy()[[0, 2]]
-        gaussians, below = with_ground_below(fused.gaussians, centre, budget=min(preset.max_splats - used,
-                                                                                MAX_GROUND_FILL))
+        gaussians, below = with_ground_below(fused.gaussians, views[0].camera.position.numpy()[[0, 2]],
+                                             max_total=preset.max_splats)
         timings["fusion"] = time.perf_counter() - t0
         mesh_dict = {}
         skipped: list[str] = []

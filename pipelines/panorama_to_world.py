@@ -179,11 +179,10 @@ class PanoramaToWorldPipeline:
         t0 = time.perf_counter()
         fused = fuse_views(views, preset=preset, seed=seed, environment=env, progress=progress)
         # the ground under the eye, below the views' lowest rays (as for a photo: a step back shows it)
-        from pipelines.lift.ground_fill import MAX_SPLATS, with_ground_below
+        from pipelines.lift.ground_fill import with_ground_below
 
-        used = sum(g.num_splats for g in fused.gaussians.values())
         gaussians, below = with_ground_below(fused.gaussians, views[0].camera.position.numpy()[[0, 2]],
-                                             budget=min(preset.max_splats - used, MAX_SPLATS))
+                                             max_total=preset.max_splats)
         timings["fusion"] = time.perf_counter() - t0
         labels = {name: ("ground" if name == "ground" else "scenery") for name in views[0].layer_names}
         world = assemble_world(gaussians, sky=fused.sky, inputs=AssemblyInputs(labels=labels), environment=env,

@@ -106,10 +106,12 @@ def fill_ground_below(ground: Gaussians, centre_xz, *, max_splats: int = MAX_SPL
     return out, {"added": int(k), "spacing_m": round(spacing, 4), "radius_m": round(r_in, 3)}
 
 
-def with_ground_below(gaussians: dict[str, Gaussians], centre_xz, *, budget: int,
+def with_ground_below(gaussians: dict[str, Gaussians], centre_xz, *, max_total: int,
                       layer: str = "ground") -> tuple[dict[str, Gaussians], dict]:
-    """``gaussians`` with :func:`fill_ground_below` added to its ``layer`` (at most ``budget`` more splats)."""
+    """``gaussians`` with :func:`fill_ground_below` added to its ``layer``, keeping the total within
+    ``max_total`` splats (and adding at most :data:`MAX_SPLATS`)."""
     g = gaussians.get(layer)
+    budget = min(max_total - sum(x.num_splats for x in gaussians.values()), MAX_SPLATS)
     if g is None or budget <= 0:
         return gaussians, {"added": 0}
     extra, stats = fill_ground_below(g, centre_xz, max_splats=budget)

@@ -56,11 +56,12 @@ def test_nothing_is_added_where_the_ground_is_seen_and_the_budget_holds():
     small, stats = fill_ground_below(ring, (0.0, 0.0), max_splats=300)
     assert small is not None and small.num_splats <= 300 * 1.3
     assert stats["spacing_m"] > 0.1  # coarser to fit
-    layers, st = with_ground_below({"ground": ring, "tree": full}, (0.0, 0.0), budget=0)
+    cap = ring.num_splats + full.num_splats
+    layers, st = with_ground_below({"ground": ring, "tree": full}, (0.0, 0.0), max_total=cap)  # no room left
     assert layers["ground"] is ring and st["added"] == 0
-    layers, st = with_ground_below({"ground": ring}, (0.0, 0.0), budget=10_000)
-    assert layers["ground"].num_splats == ring.num_splats + st["added"]
-    assert with_ground_below({"tree": full}, (0.0, 0.0), budget=100)[1]["added"] == 0
+    layers, st = with_ground_below({"ground": ring}, (0.0, 0.0), max_total=ring.num_splats + 10_000)
+    assert layers["ground"].num_splats == ring.num_splats + st["added"] and 0 < st["added"] <= 10_000
+    assert with_ground_below({"tree": full}, (0.0, 0.0), max_total=10 ** 7)[1]["added"] == 0
 
 
 def test_a_photo_world_has_ground_under_the_camera():
