@@ -180,8 +180,8 @@ class ImageToWorldPipeline:
         import warnings as _warnings
 
         from marble.images import load_image
-        from pipelines.lift.align import align_depth
-        from pipelines.lift.geometric_depth import GROUND, SKY, estimate_geometric_depth
+        from pipelines.lift.align import depth_on_popup
+        from pipelines.lift.geometric_depth import estimate_geometric_depth
         from pipelines.lift.loop import warp_and_inpaint
 
         self.check_inputs(seed=seed, trajectory=trajectory, num_views=num_views, fov_y_deg=fov_y_deg,
@@ -192,15 +192,7 @@ class ImageToWorldPipeline:
         rgb = fit_to_preset(load_image(image), preset)
         geo = estimate_geometric_depth(rgb, fov_y_deg=fov_y_deg, camera_height=camera_height)
         est = self.depth_estimator.estimate(rgb, camera=geo.camera)
-        align_info: dict = {}
-        if est.space == "metric":
-            depth = np.asarray(est.values, np.float32)
-        else:
-            ground = geo.region == GROUND
-            mask = ground if ground.sum() >= 64 else geo.region != SKY
-            depth, align_info = align_depth(est.values, geo.depth, mask, space=est.space)
-        sky = est.sky if est.sky is not None else geo.region == SKY
-        depth = np.where(sky, np.inf, depth).astype(np.float32)
+        depth, sky, align_info = depth_on_popup(est, geo)
         warnings, closeup = photo_warnings(geo, estimator=self.depth_estimator.name)
         if depth_hint is None and closeup and np.isfinite(depth).any():
             depth_hint = CLOSEUP_DISTANCE  # no sky, hardly any ground: a close-up, not a place

@@ -130,8 +130,8 @@ class PanoramaToWorldPipeline:
         import os
 
         from marble.images import load_image
-        from pipelines.lift.align import align_depth
-        from pipelines.lift.geometric_depth import GROUND, SKY, estimate_geometric_depth
+        from pipelines.lift.align import depth_on_popup
+        from pipelines.lift.geometric_depth import SKY, estimate_geometric_depth
 
         check_seed(seed)
         height_m = 1.6 if camera_height is None else float(camera_height)
@@ -151,16 +151,9 @@ class PanoramaToWorldPipeline:
             geo = estimate_geometric_depth(rgb, camera=cam, camera_height=height_m)
             if self.depth_estimator.name == "geometric":
                 depth, sky = geo.depth, geo.region == SKY
+                depth = np.where(sky, np.inf, depth).astype(np.float32)
             else:  # learned: metric as it comes, relative depth aligned to the ground of the pop-up
-                est = self.depth_estimator.estimate(rgb, camera=cam)
-                if est.space == "metric":
-                    depth = np.asarray(est.values, np.float32)
-                else:
-                    ground = geo.region == GROUND
-                    mask = ground if ground.sum() >= 64 else geo.region != SKY
-                    depth, _ = align_depth(est.values, geo.depth, mask, space=est.space)
-                sky = est.sky if est.sky is not None else geo.region == SKY
-            depth = np.where(sky, np.inf, depth).astype(np.float32)
+                depth, sky, _ = depth_on_popup(self.depth_estimator.estimate(rgb, camera=cam), geo)
             names = ["ground", cam.name]
             ground_id = geo.layer_names.index("ground") if "ground" in geo.layer_names else -2
             ids = np.where(np.isfinite(depth), np.where(geo.object_ids == ground_id, 0, 1), -1).astype(np.int32)

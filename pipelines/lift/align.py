@@ -85,6 +85,31 @@ def align_depth(
     return depth.astype(np.float32), info
 
 
+def depth_on_popup(est, geo) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A depth estimate in metres on the geometric photo pop-up's scale, with the sky at infinity.
+
+    Args:
+        est: a :class:`pipelines.lift.estimators.DepthEstimate` of the image.
+        geo: the image's :class:`pipelines.lift.geometric_depth.GeometricDepthResult` (its ground plane
+            gives the scale).
+    Returns:
+        ``(depth [H, W] float32, inf on sky; sky [H, W] bool; alignment info)``: metric estimates as
+        they come, relative ones fitted to the pop-up's ground (its non-sky pixels when under 64 of
+        them are ground); the sky is the estimator's own mask when it has one.
+    """
+    from pipelines.lift.geometric_depth import GROUND, SKY
+
+    info: dict = {}
+    if est.space == "metric":
+        depth = np.asarray(est.values, np.float32)
+    else:
+        ground = geo.region == GROUND
+        mask = ground if ground.sum() >= 64 else geo.region != SKY
+        depth, info = align_depth(est.values, geo.depth, mask, space=est.space)
+    sky = est.sky if est.sky is not None else geo.region == SKY
+    return np.where(sky, np.inf, depth).astype(np.float32), sky, info
+
+
 def _ransac_inliers(x: np.ndarray, y: np.ndarray, *, scale_only: bool, trials: int = 64, tol: float = 0.05) -> np.ndarray:
     """Inliers of the best ``y = a x + b`` line through random pairs (seeded: deterministic)."""
     rng = np.random.default_rng(0)
