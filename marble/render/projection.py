@@ -5,7 +5,8 @@ the (frustum-clamped) mean, a 0.3-pixel low-pass dilation of the 2D covariance, 
 (the conic). With ``antialiased=True`` each splat's opacity is also scaled by
 ``sqrt(det(cov2d) / det(cov2d + eps2d I))`` (Mip-Splatting's 2D filter, gsplat's
 ``rasterize_mode="antialiased"``): the dilation then blurs a splat smaller than a pixel without
-making it bigger, so thin and distant surfaces keep their true footprint. Tests compare it with ``gsplat.cuda._torch_impl._fully_fused_projection``.
+making it bigger, so thin and distant surfaces keep their true footprint. Tests compare it with
+``gsplat.cuda._torch_impl._fully_fused_projection``.
 """
 
 from __future__ import annotations

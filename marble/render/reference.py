@@ -28,7 +28,7 @@ def _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, heigh
                    antialiased=antialiased)
     rgb = splat_colors(colors, means, viewmats, sh_degree)
     feats = torch.cat([rgb, proj.depths[..., None]], dim=-1)  # [C, N, 4]
-    return proj, feats
+    return proj, feats, proj.opacities(opacities)  # the last [C, N]: what each camera rasterizes
 
 
 def render_dense(
@@ -54,9 +54,8 @@ def render_dense(
     Returns:
         ``colors [C, H, W, 3]``, ``alphas [C, H, W, 1]``, ``depths [C, H, W, 1]``.
     """
-    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d,
-                           antialiased)
-    op_c = proj.opacities(opacities)  # [C, N]
+    proj, feats, op_c = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near,
+                                 far, eps2d, antialiased)
     dt, dev = means.dtype, means.device
     sigma_cut = 0.5 * EXTENT_SIGMA**2
     ys, xs = torch.meshgrid(torch.arange(height, device=dev), torch.arange(width, device=dev), indexing="ij")
@@ -117,9 +116,8 @@ def render_per_gaussian(
 
     Same arguments and outputs as :func:`marble.render.cpu.rasterize`.
     """
-    proj, feats = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near, far, eps2d,
-                           antialiased)
-    op_c = proj.opacities(opacities)  # [C, N]
+    proj, feats, op_c = _prepare(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree, near,
+                                 far, eps2d, antialiased)
     dt, dev = means.dtype, means.device
     sigma_cut = 0.5 * EXTENT_SIGMA**2
     C = viewmats.shape[0]
