@@ -1,9 +1,7 @@
 """Checks and calls the front ends share for capture inputs: photos, a video, a 360 panorama.
 
-The CLI and the batch runner check these inputs before any work (so bad input leaves nothing
-behind); the editor calls :func:`world_from_photos`, :func:`world_from_video` and
-:func:`world_from_panorama` from its upload widgets (the app wires a file list, a video and an
-image upload to them).
+The CLI, the batch runner and the editor session (``EditorSession.generate(photos=..., video=...,
+panorama=...)``) check these inputs before any work, so bad input leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -80,32 +78,3 @@ def check_capture_inputs(*, images=None, video=None, panorama=None, image=None, 
         check_panorama_file(panorama)
         return Path(panorama).stem
     return None
-
-
-def world_from_photos(paths, *, preset: str = "standard", seed: int = 0, camera_height: float | None = None,
-                      progress=None):
-    """The editor's "photos" upload: a world from several photos (see :func:`marble.api.generate`)."""
-    from marble.api import generate
-
-    check_capture_inputs(images=list(paths) if not isinstance(paths, (str, Path)) else paths,
-                         camera_height=camera_height)
-    return generate(images=paths, preset=preset, seed=seed, camera_height=camera_height, progress=progress)
-
-
-def world_from_video(path, *, preset: str = "standard", seed: int = 0, camera_height: float | None = None,
-                     max_frames: int | None = None, progress=None):
-    """The editor's "video" upload: a world from a video's frames."""
-    from marble.api import generate
-
-    check_capture_inputs(video=path, camera_height=camera_height, max_frames=max_frames)
-    return generate(video=path, preset=preset, seed=seed, camera_height=camera_height, max_frames=max_frames,
-                    progress=progress)
-
-
-def world_from_panorama(path, *, preset: str = "standard", seed: int = 0, camera_height: float | None = None,
-                        progress=None):
-    """The editor's "360 panorama" upload: a world seen all round from the panorama's centre."""
-    from marble.api import generate
-
-    check_capture_inputs(panorama=path, camera_height=camera_height)
-    return generate(panorama=path, preset=preset, seed=seed, camera_height=camera_height, progress=progress)
