@@ -14,6 +14,8 @@ from marble.world import Environment, Layer, Provenance, World
 
 SKY_LAYER = "sky"
 FAR_FIELD_LABEL = "far_field"
+HORIZON_LABELS = (FAR_FIELD_LABEL, "water")
+"""Layers that run on to the horizon (the far field, the open sea of ``terrain.sea_geometry``)."""
 
 
 @dataclass
@@ -80,7 +82,7 @@ def assemble_world(
             budget = preset.mesh_faces_environment if _is_environment(geom) else preset.mesh_faces_object
             mesh = bake_vertex_colors(geom, seed=seed, max_faces=budget)
             meta = {"materials": [p.material for p in geom.parts]}
-            if geom.label == FAR_FIELD_LABEL:  # reaches the horizon: kept out of scene bounds and framing
+            if geom.label in HORIZON_LABELS:  # reaches the horizon: kept out of scene bounds and framing
                 meta["environment"] = True
             world.add_layer(Layer(geom.name, label=geom.label, gaussians=splats, mesh=mesh, transform=T, meta=meta))
     for name, splats in fused_gaussians.items():

@@ -302,3 +302,14 @@ def test_the_sea_runs_on_to_the_horizon(prompt):
     assert np.mean(land > sea[1]) > 0.9
     # no open sea in a meadow
     assert open_sea(synthesize_layout(parse_prompt("a meadow with flowers"), seed=0)) is None
+
+
+def test_the_open_sea_is_kept_out_of_the_scene_bounds():
+    """The sea runs 2.5 km out: counted in the bounds, it sent the orbit camera outside the sky dome."""
+    import marble
+    from marble.render.paths import scene_bounds
+
+    world = marble.generate("a harbour with fishing boats and a pier", preset="draft", seed=0)
+    assert world.layer("water").is_environment and world.layer("far_field").is_environment
+    lo, hi = scene_bounds(world)
+    assert float(np.max(hi - lo)) < 200.0
