@@ -18,6 +18,7 @@ import trimesh
 from marble.camera import Camera
 from marble.errors import InputError
 from marble.gaussians import Gaussians
+from marble.render.fog import baked_gaussians
 
 
 @dataclass
@@ -120,6 +121,9 @@ class ExportScene:
     def from_world(cls, world, options: ExportOptions) -> "ExportScene":
         """Pick the layers of ``world`` named in ``options`` (visible ones) in world coordinates.
 
+        Layers drawn with live fog (``marble.render.fog``) get the fog baked into their colours:
+        the viewers these files open in draw none of their own.
+
         Raises:
             InputError: the world has no layers, a named layer does not exist, or nothing is left.
         """
@@ -136,7 +140,7 @@ class ExportScene:
         for layer in chosen:
             g = layer.world_gaussians() if options.splats else None
             if g is not None:
-                g = g.detach().to("cpu")
+                g = baked_gaussians(layer, g.detach().to("cpu"), world.environment)  # viewers draw no fog
                 if g.num_splats == 0:
                     g = None
                 else:

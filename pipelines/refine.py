@@ -122,13 +122,19 @@ def _lr_means(step: int, steps: int, base: float) -> float:
 class _Renderer:
     """Renders the parameter dict from one camera with the right backend."""
 
-    def __init__(self, device: torch.device, sh_degree: int):
+    def __init__(self, device: torch.device, sh_degree: int, fog=None):
         self.device = device
         self.sh_degree = sh_degree
+        self.fog = fog
 
     def __call__(self, params: dict, cam: Camera, background: Tensor | None):
         vm, K = stack_cameras([cam], self.device)
         colors = torch.cat([params["sh0"][:, None, :], params["shN"]], dim=1) if "shN" in params else params["sh0"][:, None, :]
+        if self.fog is not None:  # live-fog splats: veiled by their distance, as the viewer draws them
+            from marble.render.fog import fogged_sh
+
+            mask = params["fog_live"] > 0.5 if "fog_live" in params else None
+            colors = fogged_sh(colors, params["means"], cam.position.to(self.device, torch.float32), self.fog, mask)
         args = (params["means"], params["quats"], params["scales"].exp(), torch.sigmoid(params["opacities"]), colors,
                 vm, K, cam.width, cam.height)
         from marble.render.core import ANTIALIASED  # fit the splats as they will be drawn
@@ -182,6 +188,8 @@ def refine(
     max_side: int | None = 256,
     seed: int = 0,
     layer_ids: Tensor | None = None,
+    fog=None,
+    fog_mask: Tensor | None = None,
     device: str | torch.device | None = None,
     progress: ProgressFn | None = None,
 ) -> RefineOutput:
@@ -200,6 +208,8 @@ def refine(
         max_side: views larger than this are downscaled for fitting (``None`` keeps them).
         seed: order of the views.
         layer_ids: ``[N]`` integer source of each splat, carried through densification and pruning.
+        fog: a :class:`marble.render.fog.Fog` the renders add by each splat's distance (the views
+            show it), on the splats of ``fog_mask`` (``[N]`` bool; default all), as viewers draw them.
         device: where to optimise (default: the splats' device).
         progress: ``(stage, fraction, message)`` callback.
     Returns:
@@ -255,6 +265,11 @@ def refine(
         if ids.shape != (g.num_splats,):
             raise InputError(f"`layer_ids` must have shape [{g.num_splats}], got {list(ids.shape)}")
         params["layer_ids"] = torch.nn.Parameter(ids.float(), requires_grad=False)
+    if fog is not None and fog_mask is not None:
+        fm = torch.as_tensor(fog_mask).to(dev)
+        if fm.shape != (g.num_splats,):
+            raise InputError(f"`fog_mask` must have shape [{g.num_splats}], got {list(fm.shape)}")
+        params["fog_live"] = torch.nn.Parameter(fm.float(), requires_grad=False)
 
     lo, hi = g.means.min(0).values, g.means.max(0).values
     extent = float((hi - lo).norm()) / 2 or 1.0
@@ -265,7 +280,7 @@ def refine(
         k: torch.optim.Adam([params[k]], lr=base_lrs[k] * lr_scale, eps=1e-15)
         for k in base_lrs if k in params
     }
-    render_fn = _Renderer(dev, g.sh_degree)
+    render_fn = _Renderer(dev, g.sh_degree, fog)
     psnr_before = _mean_psnr(render_fn, params, cams, targets, bgs)
 
     strat, state = None, None
@@ -346,6 +361,7 @@ def refine_world(world, views: list[View], *, steps: int = 200, **options) -> Re
     Returns:
         :class:`RefineOutput` (``gaussians`` are in world coordinates).
     """
+    from marble.render.fog import layers_fog
     from marble.render.world_render import sky_images
 
     layers = [layer for layer in world.layers if layer.visible and layer.num_splats]
@@ -355,7 +371,8 @@ def refine_world(world, views: list[View], *, steps: int = 200, **options) -> Re
     ids = torch.cat([torch.full((p.num_splats,), i, dtype=torch.long) for i, p in enumerate(parts)])
     g = Gaussians.concat(parts)
     bgs = [sky_images(world, [v.camera])[0] for v in views]
-    out = refine(g, views, steps=steps, backgrounds=bgs, layer_ids=ids, **options)
+    fog, fog_mask = layers_fog(world, [layer.name for layer in layers])
+    out = refine(g, views, steps=steps, backgrounds=bgs, layer_ids=ids, fog=fog, fog_mask=fog_mask, **options)
     refined = out.gaussians.to(parts[0].device)
     lid = out.layer_ids.to(refined.device)
     for i, layer in enumerate(layers):

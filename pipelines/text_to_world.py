@@ -192,6 +192,8 @@ class TextToWorldPipeline:
             gaussians, sky=sky, inputs=AssemblyInputs(geometry=geometry), layout=layout,
             environment=environment, cameras=cameras, provenance=provenance, seed=seed, preset=preset,
         )
+        if fusion_name == "surface-coverage":  # colours without fog: viewers add it by distance
+            _mark_live_fog(world, layout, gaussians)
         timings["assemble"] = time.perf_counter() - t0
         report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
 
@@ -244,7 +246,7 @@ def _splats(layout, geometry, views, *, painted: bool, preset, seed, environment
     sky = sky_dome([], count=int(preset.sky_splats), centre=centre, radius=radius, environment=environment, seed=seed)
     if not painted:
         gaussians, stats = surface_splats(geometry, layout, budget=int(preset.max_splats), min_spacing=float(preset.voxel_size),
-                                          seed=seed, progress=_sub(progress, "coverage"))
+                                          seed=seed, live_fog=True, progress=_sub(progress, "coverage"))
         return gaussians, sky, stats, "surface-coverage"
     fused = fuse_views(views, preset=preset, seed=seed, environment=environment, progress=_sub(progress, "fusion"), sky=False)
     room = max(int(preset.max_splats) - sum(g.num_splats for g in fused.gaussians.values()), 0)
@@ -256,6 +258,19 @@ def _splats(layout, geometry, views, *, painted: bool, preset, seed, environment
         stats.update(stats_s, filled=added)
         return merged, sky, stats, "voxel-merge+surface-fill"
     return fused.gaussians, sky, stats, "voxel-merge"
+
+
+def _mark_live_fog(world, layout, gaussians: dict) -> None:
+    """Flag the layers whose splats were coloured without fog (``marble.render.fog``)."""
+    from marble.render.fog import META_KEY, live_flag
+    from pipelines.fusion.surface import fog_view_box
+    from pipelines.views.walkable import walkable_region
+
+    region = walkable_region(layout)
+    flag = live_flag(fog_view_box(region), top=region.top + region.eye_height)
+    for name in gaussians:
+        if name in world:
+            world.layer(name).meta[META_KEY] = dict(flag)
 
 
 def _sub(progress: ProgressFn | None, stage: str) -> ProgressFn | None:

@@ -115,6 +115,8 @@ def render(
     far: float = 1e4,
     backend: str = "auto",
     antialiased: bool | None = None,
+    fog=None,
+    fog_mask: Tensor | None = None,
 ) -> RenderOutput:
     """Render splats from a batch of cameras.
 
@@ -131,6 +133,9 @@ def render(
         antialiased: compensate each splat's opacity for the 0.3-pixel low-pass (Mip-Splatting's 2D
             filter) so splats smaller than a pixel are not drawn bigger than they are; ``None``:
             :data:`ANTIALIASED`. ``False`` draws as classic 3DGS viewers do.
+        fog: a :class:`marble.render.fog.Fog`: each splat is veiled by its own distance to each
+            camera (cameras are then drawn one at a time). ``None``: colours as stored.
+        fog_mask: ``[N]`` bool, the splats the fog applies to (default: all).
     Returns:
         :class:`RenderOutput` with ``colors [C, H, W, 3]``, ``alphas [C, H, W, 1]``, ``depths [C, H, W, 1]``.
 
@@ -162,18 +167,35 @@ def render(
               antialiased=ANTIALIASED if antialiased is None else bool(antialiased))
     if backend == "auto":
         backend = "gsplat" if dev.type == "cuda" else "cpu"
+    if fog is not None:
+        if fog_mask is not None and tuple(fog_mask.shape) != (g.num_splats,):
+            raise InputError(f"`fog_mask` must have shape [{g.num_splats}], got {list(fog_mask.shape)}")
+        from marble.render.fog import fogged_sh
+
+        parts = []
+        for c, cam in enumerate(cams):
+            sh = fogged_sh(colors, g.means, cam.position.to(dev, torch.float32), fog, fog_mask)
+            one = (g.means, g.quats, g.scales, g.opacities, sh, viewmats[c:c + 1], Ks[c:c + 1], width, height)
+            parts.append(_rasterize(backend, dev, one, {**kw, "background": None if bg is None else bg[c:c + 1]}))
+        rgb, alpha, depth = (torch.cat(x) for x in zip(*parts))
+        return RenderOutput(colors=rgb, alphas=alpha, depths=depth)
+    rgb, alpha, depth = _rasterize(backend, dev, args, kw)
+    return RenderOutput(colors=rgb, alphas=alpha, depths=depth)
+
+
+def _rasterize(backend: str, dev, args: tuple, kw: dict):
+    """``(rgb, alpha, depth)`` from the chosen backend."""
     if backend == "gsplat":
         if dev.type != "cuda":
             raise InputError("`backend` 'gsplat' needs the splats on a CUDA device: move them with .to('cuda')")
         from marble.render import gsplat_backend  # lazy: gsplat loads only on CUDA
 
-        rgb, alpha, depth = gsplat_backend.rasterize(*args, **kw)
+        return gsplat_backend.rasterize(*args, **kw)
     elif backend == "reference":
         from marble.render.reference import render_dense
 
-        rgb, alpha, depth = render_dense(*args, **kw)
+        return render_dense(*args, **kw)
     else:
         from marble.render.cpu import rasterize
 
-        rgb, alpha, depth = rasterize(*args, **kw)
-    return RenderOutput(colors=rgb, alphas=alpha, depths=depth)
+        return rasterize(*args, **kw)

@@ -87,6 +87,9 @@ def render_world(
 ) -> RenderOutput:
     """Render a world's visible layers from ``C`` cameras, the sky behind them.
 
+    Layers made without fog (``marble.render.fog``) get the environment's fog by each splat's
+    distance to each camera.
+
     Args:
         world: a :class:`marble.world.World`.
         cameras: cameras sharing one image size.
@@ -126,7 +129,11 @@ def render_world(
     hl = _highlight_mask(world, names, highlight, g.num_splats, g.device)
     if hl is not None:
         g = _tinted(g, *hl)
-    out = render(g, cameras, width=width, height=height, sh_degree=sh_degree, backend=backend)
+    from marble.render.fog import layers_fog
+
+    fog, fog_mask = layers_fog(world, names)
+    out = render(g, cameras, width=width, height=height, sh_degree=sh_degree, backend=backend, fog=fog,
+                 fog_mask=None if fog_mask is None else fog_mask.to(g.device))
     if sky:
         cams = [c if (c.width, c.height) == (width, height) else c.resized(width, height) for c in cameras]
         skyimg = sky_images(world, cams, out.colors.device)

@@ -243,8 +243,10 @@ def _cameras_without_layout(world, *, width: int, height: int, fov_y_deg: float)
 def _evaluate_camera(world, cam, g_surf, g_sky, truth):
     from marble.color import psnr
     from marble.render import render
+    from marble.render.fog import layers_fog
 
-    out = render(g_surf, [cam])
+    fog, fog_mask = layers_fog(world, _split_layers(world)[0])
+    out = render(g_surf, [cam], fog=fog, fog_mask=fog_mask)
     rgb = out.colors[0].numpy().astype(np.float64)
     alpha = out.alphas[0, ..., 0].numpy().astype(np.float64)
     depth = out.surface_depth(min_alpha=HOLE_ALPHA)[0].numpy()

@@ -17,23 +17,27 @@ from pipelines.fusion.samples import check_views
 from pipelines.views.shading import sky_pixels
 
 
-def _gaussians_of(source, include_sky: bool) -> tuple[Gaussians, Environment | None]:
+def _gaussians_of(source, include_sky: bool) -> tuple[Gaussians, Environment | None, tuple]:
+    """``(splats, environment, (fog, fog_mask))`` of what ``fusion_psnr`` was given."""
     if isinstance(source, World):
+        from marble.render.fog import layers_fog
+
         names = [n for n in source.layer_names if include_sky or n != SKY_LAYER]
-        return source.gaussians(layers=names), source.environment
+        return source.gaussians(layers=names), source.environment, layers_fog(source, names)
     if isinstance(source, FusionResult):
-        return source.all_gaussians(include_sky=include_sky), None
+        return source.all_gaussians(include_sky=include_sky), None, (None, None)
     if isinstance(source, dict):
-        return Gaussians.concat([g for k, g in source.items() if include_sky or k != SKY_LAYER]), None
+        return Gaussians.concat([g for k, g in source.items() if include_sky or k != SKY_LAYER]), None, (None, None)
     if isinstance(source, Gaussians):
-        return source, None
+        return source, None, (None, None)
     raise InputError(
         f"`world_or_gaussians` must be a World, FusionResult, dict of Gaussians or Gaussians, got {type(source).__name__}"
     )
 
 
-def rerender(gaussians: Gaussians, view: View, *, environment: Environment | None) -> np.ndarray:
-    """Render splats at a view's camera and composite its sky behind them.
+def rerender(gaussians: Gaussians, view: View, *, environment: Environment | None, fog=None,
+             fog_mask=None) -> np.ndarray:
+    """Render splats at a view's camera and composite its sky behind them (``fog``: as :func:`marble.render.render`).
 
     Returns:
         ``[H, W, 3]`` float32 RGB. Behind the splats: ``sky_pixels(environment)`` when given, else
@@ -41,7 +45,7 @@ def rerender(gaussians: Gaussians, view: View, *, environment: Environment | Non
     """
     from marble.render import render
 
-    out = render(gaussians, [view.camera])
+    out = render(gaussians, [view.camera], fog=fog, fog_mask=fog_mask)
     rgb = out.colors[0].numpy()
     alpha = out.alphas[0].numpy()
     if environment is not None:
@@ -66,12 +70,12 @@ def fusion_psnr(world_or_gaussians, views: list[View], *, environment: Environme
         ``{"per_view": [dB...], "names": [...], "mean": dB, "min": dB}``.
     """
     views = check_views(views)
-    g, env = _gaussians_of(world_or_gaussians, include_sky)
+    g, env, (fog, fog_mask) = _gaussians_of(world_or_gaussians, include_sky)
     if environment is None:
         environment = env
     if g.num_splats == 0:
         raise InputError("`world_or_gaussians` holds no splats to render")
-    per_view = [psnr(rerender(g, v, environment=environment), v.rgb) for v in views]
+    per_view = [psnr(rerender(g, v, environment=environment, fog=fog, fog_mask=fog_mask), v.rgb) for v in views]
     finite = [p for p in per_view if math.isfinite(p)] or [99.0]
     return {
         "per_view": per_view,

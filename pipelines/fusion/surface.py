@@ -32,6 +32,7 @@ import torch
 from marble.gaussians import Gaussians
 from marble.layout import Layout
 from marble.progress import ProgressFn, report
+from marble.render.fog import baked_fog_distance
 from pipelines.fusion.splats import flat_splats
 from pipelines.views.walkable import WalkableRegion, walkable_region
 
@@ -67,8 +68,6 @@ grows in proportion to the distance (a splat then covers about the same angle fr
 PREFILTER = 0.3
 """A splat's colour is the mean albedo at ``+-PREFILTER`` of its cell's edge vectors from its centre."""
 
-MIN_VIEW_DISTANCE = 1.5
-"""Closest a viewer typically sees a surface from, metres (for the baked fog)."""
 
 SMALL_FACE = 0.5
 """A face under ``SMALL_FACE x spacing^2`` in area is one of many tiny ones (window panes, far
@@ -171,31 +170,9 @@ def _spacing(lam: float, dist: np.ndarray, min_spacing: float) -> np.ndarray:
     return np.clip(lam * np.maximum(1.0, dist / NEAR_DISTANCE), min_spacing, MAX_SPACING)
 
 
-FOG_SAMPLES = 8
-"""Viewer distances (log-spaced) over which the fog a surface splat bakes is averaged."""
-
-
-def baked_fog_distance(region: WalkableRegion, points: np.ndarray, normals: np.ndarray, density: float) -> np.ndarray:
-    """``[N]`` the distance whose fog equals the fog viewers of ``points`` see on average.
-
-    Fog depends on the viewer's distance, a splat's colour cannot: it bakes the mean transmittance
-    ``exp(-density D)`` over viewers spread across the walkable region (distances ``D`` from the
-    nearest point of the region, at least :data:`MIN_VIEW_DISTANCE`, to that plus the region's
-    width), each weighted by the pixels the surface covers in their view: ``1 / D`` for a surface
-    facing them, ``1 / D^2`` for one seen at a grazing angle (the ground, foreshortened), in
-    between by the normal's ``y``. ``points``/``normals``: ``[N, 3]``.
-    """
-    half = 0.5 * max(region.x1 - region.x0, region.z1 - region.z0)
-    d_min = np.maximum(region.distance(points), MIN_VIEW_DISTANCE)
-    d_max = d_min + 2.0 * half
-    if density <= 0:
-        return (d_max - d_min) / np.log(d_max / d_min)
-    s = ((np.arange(FOG_SAMPLES) + 0.5) / FOG_SAMPLES).astype(np.float32)
-    log_d = (np.log(d_min)[:, None] + np.log(d_max / d_min)[:, None] * s[None, :]).astype(np.float32)  # [N, S]
-    p = (1.0 + np.abs(np.asarray(normals, np.float32)[:, 1:2])).astype(np.float32)
-    w = np.exp((1.0 - p) * log_d)  # D^-p times the log-spacing's Jacobian D
-    t = np.sum(w * np.exp(-np.float32(density) * np.exp(log_d)), axis=1) / np.sum(w, axis=1)
-    return -np.log(np.maximum(t, 1e-30)) / density
+def fog_view_box(region: WalkableRegion) -> tuple[float, float, float, float]:
+    """``(x0, x1, z0, z1)``: the footprint a layer's fog is baked for (``marble.render.fog``)."""
+    return (region.x0, region.x1, region.z0, region.z1)
 
 
 def _solve_spacing(fr, dist, min_spacing: float, weight, budget: int) -> float:
@@ -276,6 +253,7 @@ def surface_splats(
     min_spacing: float,
     seed: int,
     renderer=None,
+    live_fog: bool = False,
     progress: ProgressFn | None = None,
 ) -> tuple[dict[str, Gaussians], dict]:
     """Flat splats on every viewer-facing, unburied surface of ``geometry``, at most ``budget`` of them.
@@ -287,6 +265,8 @@ def surface_splats(
         min_spacing: finest lattice spacing, metres (the preset's ``voxel_size``).
         seed: material seed (the views' seed, so colours agree with them).
         renderer: a :class:`pipelines.views.LayoutRenderer` of the same geometry (built when ``None``).
+        live_fog: colour the splats without fog (the renderer adds it by each viewer's distance,
+            ``marble.render.fog``); else bake the fog viewers over the walkable region see on average.
         progress: ``(stage, fraction, message)`` callback, stage ``"coverage"``.
     Returns:
         ``({layer name: Gaussians in world coordinates}, stats)``; stats hold the spacing, the
@@ -362,7 +342,11 @@ def surface_splats(
     w[rows, k] = 1.0 - a - b
     w[rows, (k + 1) % 3] = a
     w[rows, (k + 2) % 3] = b
-    fog_dist = baked_fog_distance(region, points, normal, float(renderer.lighting.fog_density))
+    if live_fog:
+        fog_dist = np.zeros(len(points), np.float32)
+    else:
+        fog_dist = baked_fog_distance(fog_view_box(region), points, normal, float(renderer.lighting.fog_density),
+                                      top=region.top + region.eye_height)
     cu = np.where(single[:, None], u, u / mf[:, None])
     cv = np.where(single[:, None], v, v / nf[:, None])
     # the albedo is averaged over four points of the cell (its patch, not one point of it)

@@ -17,6 +17,7 @@ import struct
 import numpy as np
 import torch
 
+from marble.render.fog import Fog, is_live
 from marble.world import Layer, World
 
 SPLAT_BYTES = 32
@@ -97,6 +98,7 @@ def layer_entry(layer: Layer, key: str, blockout: set[str]) -> dict:
         "transform": [round(float(x), 7) for x in layer.transform.T.reshape(-1).tolist()],  # column-major, as three.js
         "splats": int(layer.num_splats), "triangles": int(layer.num_triangles),
         "environment": bool(layer.is_environment), "object": layer.name in blockout,
+        "fog": is_live(layer),  # colours without fog: the viewport adds the manifest's fog by distance
     }
     if layer.gaussians is not None and layer.num_splats:
         m = layer.gaussians.means.detach().cpu()
@@ -105,6 +107,14 @@ def layer_entry(layer: Layer, key: str, blockout: set[str]) -> dict:
         b = np.asarray(layer.mesh.bounds, np.float64)
         entry["bounds"] = [b[0].tolist(), b[1].tolist()]
     return entry
+
+
+def fog_entry(world: World) -> dict | None:
+    """The environment's distance fog for the viewport (``{"density", "color"}``), ``None`` without fog."""
+    fog = Fog.of(world.environment)
+    if fog is None:
+        return None
+    return {"density": round(fog.density, 6), "color": [round(c, 4) for c in fog.color]}
 
 
 def blockout_entries(world: World) -> list[dict]:

@@ -20,7 +20,7 @@ from marble.camera import Camera
 from marble.edit import selection as S
 from marble.edit.screen import brush_mask, pick_layer, polygon_mask, rect_mask, select_screen
 from marble.errors import InputError
-from marble.frontends.editor.scene import blockout_entries, frame, layer_entry, mesh_bytes, splat_bytes
+from marble.frontends.editor.scene import blockout_entries, fog_entry, frame, layer_entry, mesh_bytes, splat_bytes
 
 _SESSIONS: "weakref.WeakValueDictionary[str, SessionViewport]" = weakref.WeakValueDictionary()
 MAX_VIEW_PIXELS = 4096
@@ -125,6 +125,7 @@ class SessionViewport:
                 "layers": layers, "blockout": blockout_entries(world), "frame": frame(world),
                 "selection": {"layers": sel, "partial": partial, "center": center},
                 "picked_object": self.picked_object(), "background": [round(float(c), 3) for c in sky],
+                "fog": fog_entry(world),
                 "unsaved": self.unsaved, "undo": len(self.history.undo_stack), "redo": len(self.history.redo_stack),
             }
 

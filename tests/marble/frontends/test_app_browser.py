@@ -370,3 +370,32 @@ def test_a_360_panorama_upload_in_a_real_browser(server, tmp_path):
             _shot(page, "panorama_generated")
         finally:
             browser.close()
+
+
+def test_the_viewport_draws_live_fog_by_distance(server):
+    """A foggy world's surface layers hold colours without fog: the viewport veils each splat by its
+    own distance (as Marble's renderer does), so with the fog switched off the same view is clearer."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    url, _work = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = _open(browser.new_context(viewport={"width": 1200, "height": 1000}), url)
+            page.fill("#prompt textarea", "a pine forest with rocks in thick fog")
+            page.click("#generate")
+            _wait_text(page, "#message", "generated", timeout=GENERATE_TIMEOUT_MS)
+            page.wait_for_function("() => window.marbleViewport.stats.firstPixelAt !== null", timeout=GENERATE_TIMEOUT_MS)
+            _wait_manifest(page, "m.fog && m.layers.some(L => L.fog)")
+            fog = np.array(_manifest(page, "m.fog.color"))
+            veiled = page.evaluate("window.marbleViewport.pixelStats()")
+            _shot(page, "fog_live")
+            clear = page.evaluate("() => { window.marbleViewport.instance.cloud.setFog(0, null); "
+                                  "return window.marbleViewport.pixelStats(); }")
+            assert veiled["fraction"] > 0.3 and clear["fraction"] > 0.3
+            d_veiled = float(np.linalg.norm(np.array(veiled["mean"]) - fog))
+            d_clear = float(np.linalg.norm(np.array(clear["mean"]) - fog))
+            assert d_veiled < 0.8 * d_clear, (veiled, clear, fog)
+        finally:
+            browser.close()

@@ -21,15 +21,18 @@ export function installProbes(vp) {
     return { fps: (frames * 1000) / total, meanMs: total / frames, splats: v.cloud.total, drawn: v.cloud.drawn,
              scale: moving ? v.movingScale : 1, width: v.canvasBox.clientWidth, height: v.canvasBox.clientHeight };
   };
-  vp.pixelStats = function () {  // how much of the view differs from the background
+  vp.pixelStats = function () {  // how much of the view differs from the background, and the drawn pixels' mean colour
     const v = vp.instance; if (!v) return null;
     v.draw(false);
     const gl = v.renderer.getContext(), w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
     const px = new Uint8Array(w * h * 4); gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
     const bg = v.scene.background || new THREE.Color(0, 0, 0), br = bg.r * 255, bgc = bg.g * 255, bb = bg.b * 255;
-    let differ = 0;
-    for (let i = 0; i < w * h; i++) if (Math.abs(px[i * 4] - br) + Math.abs(px[i * 4 + 1] - bgc) + Math.abs(px[i * 4 + 2] - bb) > 24) differ++;
-    return { width: w, height: h, fraction: differ / (w * h) };
+    let differ = 0; const sum = [0, 0, 0];
+    for (let i = 0; i < w * h; i++) {
+      if (Math.abs(px[i * 4] - br) + Math.abs(px[i * 4 + 1] - bgc) + Math.abs(px[i * 4 + 2] - bb) <= 24) continue;
+      differ++; for (let j = 0; j < 3; j++) sum[j] += px[i * 4 + j];
+    }
+    return { width: w, height: h, fraction: differ / (w * h), mean: sum.map((x) => x / Math.max(differ, 1) / 255) };
   };
   vp.screenOf = function (name) {  // where a layer's centre lands on screen (CSS pixels), for tests
     const v = vp.instance; if (!v || !v.manifest) return null;

@@ -13,6 +13,7 @@ const VERT = `
 precision highp float;
 in vec3 aCenter; in vec3 aCovA; in vec3 aCovB; in vec4 aColor; in float aFlags;
 uniform vec2 uFocal; uniform float uMaxPoint; uniform float uSplatScale;
+uniform float uFogDensity; uniform vec3 uFogColor;
 out vec4 vColor; out vec3 vConic; out float vSize; out float vFlags;
 void main() {
   vec4 cam = viewMatrix * vec4(aCenter, 1.0);
@@ -35,7 +36,9 @@ void main() {
   float l1 = mid + length(vec2(0.5 * (a - d), b));
   float size = min(2.0 * ceil(2.5 * sqrt(l1)) + 1.0, uMaxPoint);  // 2.5 sigma: a third less fill than 3
   gl_PointSize = size; vSize = size;
-  vColor = aColor; vFlags = aFlags;
+  // live-fog layers (flag bit 4): veiled by the splat's own distance, as Marble's renderer draws them
+  float clear = mod(floor(aFlags / 4.0), 2.0) > 0.5 ? exp(-uFogDensity * length(cam.xyz)) : 1.0;
+  vColor = vec4(mix(uFogColor, aColor.rgb, clear), aColor.a); vFlags = aFlags;
   gl_Position = vec4(clip.xy / clip.w, clip.z / clip.w, 1.0);
 }`;
 
@@ -50,7 +53,7 @@ void main() {
   float B = exp(power) * vColor.a;
   if (B < 1.0 / 255.0) discard;
   vec3 col = vColor.rgb;
-  float sel = mod(vFlags, 2.0), hover = floor(vFlags / 2.0);
+  float sel = mod(vFlags, 2.0), hover = mod(floor(vFlags / 2.0), 2.0);
   // selection: orange stripes over half the pixels, so the true colour (a recolour) stays visible
   if (sel > 0.5 && mod(floor((gl_FragCoord.x + gl_FragCoord.y) / 4.0), 2.0) < 0.5) col = mix(col, vec3(1.0, 0.55, 0.1), 0.75);
   if (hover > 0.5) col = mix(col, vec3(1.0), 0.3);
@@ -129,7 +132,8 @@ export class SplatCloud extends THREE.Points {
       glslVersion: THREE.GLSL3, vertexShader: VERT, fragmentShader: FRAG, transparent: true, depthWrite: false,
       depthTest: true, blending: THREE.CustomBlending, blendSrc: THREE.OneFactor, blendDst: THREE.OneMinusSrcAlphaFactor,
       blendSrcAlpha: THREE.OneFactor, blendDstAlpha: THREE.OneMinusSrcAlphaFactor,
-      uniforms: { uFocal: { value: new THREE.Vector2(1, 1) }, uMaxPoint: { value: 512 }, uSplatScale: { value: 1 } },
+      uniforms: { uFocal: { value: new THREE.Vector2(1, 1) }, uMaxPoint: { value: 512 }, uSplatScale: { value: 1 },
+                  uFogDensity: { value: 0 }, uFogColor: { value: new THREE.Color(1, 1, 1) } },
     });
     super(pointGeometry(1), mat);
     this.frustumCulled = false;
@@ -141,7 +145,13 @@ export class SplatCloud extends THREE.Points {
     this.drawn = 0;
   }
 
-  /** Set the layers to draw: [{name, key, data (parseSplats), matrix (Matrix4), visible, whole, hover}]. */
+  /** The environment's distance fog (density per metre, [r, g, b]), drawn on live-fog layers. */
+  setFog(density, color) {
+    this.material.uniforms.uFogDensity.value = density || 0;
+    if (color) this.material.uniforms.uFogColor.value.setRGB(color[0], color[1], color[2]);
+  }
+
+  /** Set the layers to draw: [{name, key, data (parseSplats), matrix (Matrix4), visible, whole, hover, fog}]. */
   setLayers(list) {
     this.layers_ = list;
     let base = 0;
@@ -236,7 +246,7 @@ export class SplatCloud extends THREE.Points {
       A[o * 3] = wv[i * 6]; A[o * 3 + 1] = wv[i * 6 + 1]; A[o * 3 + 2] = wv[i * 6 + 2];
       B[o * 3] = wv[i * 6 + 3]; B[o * 3 + 1] = wv[i * 6 + 4]; B[o * 3 + 2] = wv[i * 6 + 5];
       RGBA[o * 4] = rgba[i * 4]; RGBA[o * 4 + 1] = rgba[i * 4 + 1]; RGBA[o * 4 + 2] = rgba[i * 4 + 2]; RGBA[o * 4 + 3] = rgba[i * 4 + 3];
-      F[o] = (this.sel[L.base + i] ? 1 : 0) + (L.hover ? 2 : 0);
+      F[o] = (this.sel[L.base + i] ? 1 : 0) + (L.hover ? 2 : 0) + (L.fog ? 4 : 0);
     }
     for (const name of ["aCenter", "aCovA", "aCovB", "aColor", "aFlags"]) {
       g[name].needsUpdate = true; g[name].clearUpdateRanges(); g[name].addUpdateRange(0, count * g[name].itemSize);

@@ -178,7 +178,9 @@ class Viewport {
     const list = man.layers.filter((L) => L.splats).map((L) => ({
       name: L.name, key: L.key, data: this.layerData.get(L.key), matrix: new THREE.Matrix4().fromArray(L.transform),
       visible: L.visible, environment: L.environment, whole: man.selection.layers[L.name] === "whole", hover: false,
+      fog: !!L.fog,
     }));
+    this.cloud.setFog(man.fog ? man.fog.density : 0, man.fog ? man.fog.color : null);
     if (man.layers.map((L) => L.key).join() !== prevKeys || list.length !== this.cloud.layers_.length) this.cloud.setLayers(list);
     else {
       list.forEach((L, i) => { Object.assign(this.cloud.layers_[i], { matrix: L.matrix, visible: L.visible, whole: L.whole }); });
