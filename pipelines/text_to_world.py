@@ -194,6 +194,10 @@ class TextToWorldPipeline:
         )
         if fusion_name == "surface-coverage":  # colours without fog: viewers add it by distance
             _mark_live_fog(world, layout, gaussians)
+        if sky is not None and "sky" in world:  # the dome is the environment's sky and nothing else
+            from marble.sky import ENVIRONMENT_SKY_KEY
+
+            world.layer("sky").meta[ENVIRONMENT_SKY_KEY] = True
         timings["assemble"] = time.perf_counter() - t0
         report(progress, "assemble", 1.0, f"{world.num_splats:,} splats")
 

@@ -26,7 +26,7 @@ def check_panorama_file(path) -> tuple[int, int]:
     w, h = check_image_file(path)
     if abs(w / h - 2.0) > 2.0 * PANORAMA_RATIO_TOLERANCE:
         raise InputError(f"panorama {Path(path).name!r} is {w}x{h}, not 2:1: pass an equirectangular 360 panorama "
-                         "(width twice the height), or use --image for an ordinary photo")
+                         "(width twice the height); an ordinary photo goes in as the image (--image, or the editor's Image field)")
     return w, h
 
 

@@ -119,7 +119,9 @@ def render_panorama(
         out[sel] = s[0, :, :, 0].T
     rgb, alpha = out[:, :3], out[:, 3:4].clamp(0, 1)
     if sky:
-        rgb = rgb + (1 - alpha) * torch.from_numpy(world.environment.sky_color(dirs))
+        from marble.sky import sky_pixels
+
+        rgb = rgb + (1 - alpha) * torch.from_numpy(sky_pixels(world.environment, dirs))
     report(progress, "panorama", 1.0, "done")
     return rgb.clamp(0, 1).reshape(height, 2 * height, 3).numpy()
 

@@ -68,8 +68,11 @@ def _tinted(g: Gaussians, mix: Tensor, tint: Tensor) -> Gaussians:
 
 
 def sky_images(world, cameras: list[Camera], device=None) -> Tensor:
-    """``[C, H, W, 3]`` sky colour along each pixel's ray (``Environment.sky_color``)."""
-    skies = [torch.from_numpy(world.environment.sky_color(c.ray_directions().numpy())) for c in cameras]
+    """``[C, H, W, 3]`` the sky along each pixel's ray (:func:`marble.sky.sky_pixels`: the environment's
+    sky, veiled by its fog, a haze below the horizon)."""
+    from marble.sky import sky_pixels
+
+    skies = [torch.from_numpy(sky_pixels(world.environment, c.ray_directions().numpy())) for c in cameras]
     return torch.stack(skies).to(device or "cpu")
 
 
@@ -93,7 +96,9 @@ def render_world(
     Args:
         world: a :class:`marble.world.World`.
         cameras: cameras sharing one image size.
-        sky: composite ``Environment.sky_color`` of each pixel's ray behind the splats (else black).
+        sky: composite the sky of each pixel's ray (:func:`sky_images`) behind the splats (else black).
+            A sky dome made from the environment alone (:func:`marble.sky.is_environment_sky`) is then
+            left out: this sky is what its splats approximate, without their blur.
         layers: names of layers to draw (default: all visible layers).
         highlight: a selection to tint: a boolean mask ``[N]`` over the rendered splats (in layer order),
             a layer name or list of names (tinted orange), or ``{layer: (r, g, b)}``.
@@ -115,8 +120,11 @@ def render_world(
         raise InputError("`cameras` must be a non-empty list of Camera")
     width = cameras[0].width if width is None else width
     height = cameras[0].height if height is None else height
+    from marble.sky import is_environment_sky
+
     chosen = world._choose(layers, True)
-    names = [layer.name for layer in chosen if layer.gaussians is not None and layer.num_splats]
+    names = [layer.name for layer in chosen if layer.gaussians is not None and layer.num_splats
+             and not (sky and is_environment_sky(layer))]
     g = world.gaussians(layers=names) if names else None
     if g is None or g.num_splats == 0:
         if highlight is not None and isinstance(highlight, Tensor) and highlight.numel():

@@ -9,8 +9,9 @@ Definitions (per camera, as a share of the image's pixels):
 - **floater**: a pixel whose splats (alpha >= 0.5) sit in front of the true surface by more than
   10% of its depth and 0.15 m, or cover a pixel where the ground truth sees only sky, more than
   two pixels from a silhouette of the truth (closer, it is a splat's soft edge).
-- **PSNR**: the world as a viewer shows it (splats, its sky dome, the environment's sky behind)
-  against the ground truth, whole image.
+- **PSNR**: the world as Marble draws it (``render_world``: the splats, a sky dome made from photos or
+  views, and the environment's sky behind; a dome made from the environment alone is left out, its
+  sky drawn exactly) against the ground truth, whole image.
 """
 
 from __future__ import annotations
@@ -121,12 +122,18 @@ def _r(x) -> float:
 
 
 def _split_layers(world):
-    """Visible splat layers: the surfaces, and the sky dome(s)."""
+    """Visible splat layers: the surfaces, and the sky dome(s) the viewer draws (not one made from
+    the environment alone: Marble draws that sky itself, ``marble.render.render_world``)."""
+    from marble.sky import is_environment_sky
+
     surf, sky = [], []
     for layer in world.layers:
         if not layer.visible or not layer.num_splats:
             continue
-        (sky if layer.label.lower() == "sky" else surf).append(layer.name)
+        if layer.label.lower() != "sky":
+            surf.append(layer.name)
+        elif not is_environment_sky(layer):
+            sky.append(layer.name)
     return surf, sky
 
 
@@ -244,6 +251,7 @@ def _evaluate_camera(world, cam, g_surf, g_sky, truth):
     from marble.color import psnr
     from marble.render import render
     from marble.render.fog import layers_fog
+    from marble.sky import sky_pixels
 
     fog, fog_mask = layers_fog(world, _split_layers(world)[0])
     out = render(g_surf, [cam], fog=fog, fog_mask=fog_mask)
@@ -251,7 +259,7 @@ def _evaluate_camera(world, cam, g_surf, g_sky, truth):
     alpha = out.alphas[0, ..., 0].numpy().astype(np.float64)
     depth = out.surface_depth(min_alpha=HOLE_ALPHA)[0].numpy()
     dirs = cam.ray_directions().numpy()
-    back = world.environment.sky_color(dirs).astype(np.float64)
+    back = sky_pixels(world.environment, dirs).astype(np.float64)
     if g_sky is not None:
         so = render(g_sky, [cam])
         back = so.colors[0].numpy() + (1.0 - so.alphas[0].numpy()) * back

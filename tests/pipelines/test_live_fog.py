@@ -44,6 +44,9 @@ def test_surface_layers_are_live_and_the_sky_is_not(foggy, tmp_path):
     live = [layer.name for layer in w.layers if is_live(layer)]
     assert "ground" in live and "far_field" in live and any(n.startswith("pine") for n in live)
     assert not is_live(w.layer("sky"))
+    from marble.sky import is_environment_sky
+
+    assert is_environment_sky(w.layer("sky"))  # Marble draws that sky exactly, the dome is for other viewers
     again = marble.World.load(w.save(tmp_path / "foggy.marble"))  # the flag survives the bundle
     assert [is_live(x) for x in again.layers] == [is_live(x) for x in w.layers]
 

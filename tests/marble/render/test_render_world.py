@@ -33,16 +33,41 @@ CAM = Camera.look_at((1.2, 1.4, 3.2), (0.4, 0.0, 0.0), width=64, height=48, fov_
 
 def test_render_world_composites_sky_behind_splats():
     w = box_world()
+    from marble.sky import sky_pixels
+
     out = render_world(w, [CAM])
-    sky = torch.from_numpy(w.environment.sky_color(CAM.ray_directions().numpy()))
+    d = CAM.ray_directions().numpy()
+    sky = torch.from_numpy(sky_pixels(w.environment, d))
     empty = out.alphas[0, ..., 0] < 1e-6
     assert empty.any() and (~empty).any()
     assert torch.allclose(out.colors[0][empty], sky[empty], atol=1e-5)
+    # above the horizon that is the environment's sky; below it a haze, not a flat ground colour
+    up = torch.from_numpy(d[..., 1] > 0.05) & empty
+    assert torch.allclose(sky[up], torch.from_numpy(w.environment.sky_color(d))[up], atol=1e-5)
     black = render_world(w, [CAM], sky=False)
     assert torch.allclose(black.colors[0][empty], torch.zeros(3))
     # where splats are opaque the sky does not show
     solid = out.alphas[0, ..., 0] > 0.999
     assert torch.allclose(out.colors[0][solid], black.colors[0][solid], atol=2e-3)
+
+
+def test_an_environment_sky_dome_gives_way_to_the_exact_sky():
+    """A dome made from the environment alone blurs the horizon and the sun: with a sky to draw,
+    render_world draws that sky instead; without one (sky=False) the dome is all there is."""
+    from marble.sky import ENVIRONMENT_SKY_KEY, sky_pixels
+    from pipelines.fusion.sky import sky_dome
+
+    w = box_world()
+    dome = sky_dome([], count=300, centre=np.zeros(3), radius=50.0, environment=w.environment, seed=0)
+    w.add_layer(Layer("sky", gaussians=dome, meta={ENVIRONMENT_SKY_KEY: True}))
+    cam = Camera.look_at((0.0, 1.0, 6.0), (0.0, 8.0, 0.0), width=48, height=32, fov_y_deg=60)
+    exact = torch.from_numpy(sky_pixels(w.environment, cam.ray_directions().numpy()))
+    drawn = render_world(w, [cam])
+    assert drawn.alphas[0].max() < 1e-3  # nothing but sky in view, and the dome left out
+    assert torch.allclose(drawn.colors[0], exact, atol=1e-5)
+    assert render_world(w, [cam], sky=False).alphas[0].min() > 0.9  # the dome, for lack of a sky
+    w.layer("sky").meta.clear()  # a dome from photos or views is the world's own sky: drawn
+    assert render_world(w, [cam]).alphas[0].min() > 0.9
 
 
 def test_render_world_layers_hidden_and_highlight():
