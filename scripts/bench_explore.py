@@ -36,6 +36,7 @@ SCENES = {
     "forest-night": "a forest at night",
     "suburb": "a suburban street with houses and cars",
     "city-night": "a city street with cars at night",
+    "farm-fog": "a foggy farm with a barn and fences",
     "living-room": "a cozy living room with a blue velvet sofa and a lamp on the table",
     "reading-nook": "an indoor reading nook with an armchair, a lamp and a bookshelf",
 }
