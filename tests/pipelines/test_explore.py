@@ -315,3 +315,20 @@ def test_the_open_sea_is_kept_out_of_the_scene_bounds():
     assert world.layer("water").is_environment and world.layer("far_field").is_environment
     lo, hi = scene_bounds(world)
     assert float(np.max(hi - lo)) < 200.0
+
+
+def test_the_sea_object_is_a_surface_that_matches_the_open_sea():
+    """A harbour's sea object was a box: its bottom got dark splats shaded from below that showed
+    through its top as a striped, darker rectangle in the open sea from above."""
+    import marble
+    from marble.render.fog import _normals
+
+    w = marble.generate("a harbour with fishing boats and a pier", seed=0, preset="draft")
+    sea = next(x for x in w.layers if x.label == "sea")
+    g = sea.world_gaussians()
+    top = float(g.means[:, 1].max())
+    flat = np.abs(_normals(g)[:, 1]) > 0.9
+    low = g.means[:, 1].numpy() < top - 0.03
+    assert not (flat & low).any()  # no splats of a bottom face
+    water = w.layer("water").gaussians.colors.mean(0).numpy()
+    assert np.abs(g.colors[torch.from_numpy(flat)].mean(0).numpy() - water).max() < 0.06

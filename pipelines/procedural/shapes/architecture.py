@@ -533,7 +533,9 @@ def water(b: MeshBuilder, obj, rng, P: dict) -> None:
     a fountain, or a waterfall (a cliff with a falling sheet of water and a pool at its foot)."""
     w, h, d = obj.size
     kind = P.get("kind", "lake")
-    wat = b.part("water", "water", (0.18, 0.38, 0.5) if kind != "pool" else (0.3, 0.65, 0.8))
+    # the object's own colour (the sea's is the open-sea layer's around it too, so the two match)
+    wat_color = (0.3, 0.65, 0.8) if kind == "pool" else (tuple(obj.color) if obj.color is not None else (0.18, 0.38, 0.5))
+    wat = b.part("water", "water", wat_color)
     if kind == "fountain":
         stone = b.part("stone", obj.material, obj.color)
         r = w / 2
@@ -568,7 +570,10 @@ def water(b: MeshBuilder, obj, rng, P: dict) -> None:
         return
     # lake / sea / pond: an irregular flat disc (sea: a wide strip)
     if kind == "sea":
-        b.box(wat, (w, h, d), (0, h / 2, 0))
+        # the water's surface only: a box's bottom and sides, never meant to be seen, got splats
+        # shaded from below (dark) that showed through it as a striped rectangle from above
+        x, z = w / 2, d / 2
+        b.add(np.array([[-x, h, -z], [-x, h, z], [x, h, z], [x, h, -z]]), np.array([[0, 1, 2], [0, 2, 3]]), wat)
         b.box(b.part("foam", "snow", (0.9, 0.93, 0.95)), (w, h * 1.05, d * 0.03), (0, h / 2, -d * 0.49))
         return
     n = b.sections + 10
