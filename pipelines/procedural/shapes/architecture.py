@@ -570,10 +570,13 @@ def water(b: MeshBuilder, obj, rng, P: dict) -> None:
         return
     # lake / sea / pond: an irregular flat disc (sea: a wide strip)
     if kind == "sea":
-        # the water's surface only: a box's bottom and sides, never meant to be seen, got splats
-        # shaded from below (dark) that showed through it as a striped rectangle from above
+        # the water's surface and its sides, open underneath: a closed box's bottom, never meant to be
+        # seen, got splats shaded from below (dark) that showed through as a striped rectangle from above
         x, z = w / 2, d / 2
-        b.add(np.array([[-x, h, -z], [-x, h, z], [x, h, z], [x, h, -z]]), np.array([[0, 1, 2], [0, 2, 3]]), wat)
+        v = np.array([[-x, h, -z], [-x, h, z], [x, h, z], [x, h, -z], [-x, 0, -z], [-x, 0, z], [x, 0, z], [x, 0, -z]])
+        top = [[0, 1, 2], [0, 2, 3]]
+        sides = [[0, 4, 5], [0, 5, 1], [1, 5, 6], [1, 6, 2], [2, 6, 7], [2, 7, 3], [3, 7, 4], [3, 4, 0]]
+        b.add(v, np.array(top + sides), wat)
         b.box(b.part("foam", "snow", (0.9, 0.93, 0.95)), (w, h * 1.05, d * 0.03), (0, h / 2, -d * 0.49))
         return
     n = b.sections + 10
