@@ -100,7 +100,8 @@ def render_world(
             A sky dome made from the environment alone (:func:`marble.sky.is_environment_sky`) is then
             left out: this sky is what its splats approximate, without their blur.
         layers: names of layers to draw (default: all visible layers).
-        highlight: a selection to tint: a boolean mask ``[N]`` over the rendered splats (in layer order),
+        highlight: a selection to tint: a boolean mask ``[N]`` over the visible layers' splats (in layer
+            order, a sky dome left out for ``sky`` counted too),
             a layer name or list of names (tinted orange), or ``{layer: (r, g, b)}``.
         width, height: image size (default: the cameras').
         sh_degree, backend: as in :func:`marble.render.render`.
@@ -122,20 +123,24 @@ def render_world(
     height = cameras[0].height if height is None else height
     from marble.sky import is_environment_sky
 
-    chosen = world._choose(layers, True)
-    names = [layer.name for layer in chosen if layer.gaussians is not None and layer.num_splats
-             and not (sky and is_environment_sky(layer))]
+    shown = [layer for layer in world._choose(layers, True) if layer.gaussians is not None and layer.num_splats]
+    names = [layer.name for layer in shown if not (sky and is_environment_sky(layer))]
     g = world.gaussians(layers=names) if names else None
     if g is None or g.num_splats == 0:
-        if highlight is not None and isinstance(highlight, Tensor) and highlight.numel():
+        if highlight is not None and isinstance(highlight, Tensor) and highlight.numel() and not shown:
             raise InputError(f"`highlight` mask has {highlight.numel()} entries but no splats are visible")
         cams = [c if (c.width, c.height) == (width, height) else c.resized(width, height) for c in cameras]
         C = len(cams)
         zeros = torch.zeros(C, height, width, 1)
         colors = sky_images(world, cams) if sky else torch.zeros(C, height, width, 3)
         return RenderOutput(colors=colors, alphas=zeros, depths=zeros.clone())
-    hl = _highlight_mask(world, names, highlight, g.num_splats, g.device)
+    # a highlight indexes every shown layer's splats, the sky dome left out above included
+    hl = _highlight_mask(world, [x.name for x in shown], highlight, sum(x.num_splats for x in shown), g.device)
     if hl is not None:
+        if len(names) < len(shown):
+            drawn = set(names)
+            keep = torch.cat([torch.full((x.num_splats,), x.name in drawn, dtype=torch.bool) for x in shown])
+            hl = (hl[0][keep.to(g.device)], hl[1][keep.to(g.device)])
         g = _tinted(g, *hl)
     from marble.render.fog import layers_fog
 

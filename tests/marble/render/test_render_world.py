@@ -126,3 +126,22 @@ def test_raycast_meshes_bad_input():
         raycast_meshes({"a": "not a mesh"}, CAM)
     with pytest.raises(InputError, match="`camera`"):
         raycast_meshes({"a": trimesh.creation.box()}, "cam")
+
+
+def test_a_highlight_mask_counts_the_sky_dome_that_is_left_out():
+    """The editor's selection mask covers every visible layer's splats; the environment's sky dome,
+    left out when the sky is drawn, must not shift it (it raised a shape error)."""
+    from marble.sky import ENVIRONMENT_SKY_KEY
+    from pipelines.fusion.sky import sky_dome
+
+    w = box_world()
+    dome = sky_dome([], count=300, centre=np.zeros(3), radius=50.0, environment=w.environment, seed=0)
+    w.add_layer(Layer("sky", gaussians=dome, meta={ENVIRONMENT_SKY_KEY: True}))
+    n_box = w.layer("box").num_splats
+    mask = torch.zeros(w.num_splats, dtype=torch.bool)
+    mask[:n_box] = True  # the box selected
+    plain = render_world(w, [CAM])
+    lit = render_world(w, [CAM], highlight=mask)
+    assert not torch.allclose(lit.colors, plain.colors)
+    with pytest.raises(InputError, match="highlight"):
+        render_world(w, [CAM], highlight=mask[:-5])
