@@ -267,11 +267,10 @@ def _splats(layout, geometry, views, *, painted: bool, preset, seed, environment
 def _mark_live_fog(world, layout, gaussians: dict) -> None:
     """Flag the layers whose splats were coloured without fog (``marble.render.fog``)."""
     from marble.render.fog import META_KEY, live_flag
-    from pipelines.fusion.surface import fog_view_box
+    from pipelines.fusion.surface import fog_view
     from pipelines.views.walkable import walkable_region
 
-    region = walkable_region(layout)
-    flag = live_flag(fog_view_box(region), top=region.top + region.eye_height)
+    flag = live_flag(*fog_view(walkable_region(layout)))
     for name in gaussians:
         if name in world:
             world.layer(name).meta[META_KEY] = dict(flag)

@@ -85,11 +85,15 @@ def fogged_sh(sh: Tensor, means: Tensor, eye: Tensor, fog: Fog, mask: Tensor | N
     t = fog.transmittance((means - eye.to(means)).norm(dim=-1))  # [N]
     if mask is not None:
         t = torch.where(mask.to(t.device), t, torch.ones_like(t))
-    f = torch.tensor(fog.color, dtype=sh.dtype, device=sh.device)
-    rgb0 = sh[:, 0] * SH_C0 + 0.5
-    dc = ((rgb0 * t[:, None] + f * (1.0 - t[:, None])) - 0.5) / SH_C0
-    rest = sh[:, 1:] * t[:, None, None]
+    dc, rest = _veil(sh[:, 0], sh[:, 1:], t, fog)
     return torch.cat([dc[:, None], rest], dim=1)
+
+
+def _veil(sh0: Tensor, rest: Tensor | None, t: Tensor, fog: Fog) -> tuple[Tensor, Tensor | None]:
+    """``(sh0 [N, 3], rest [N, K, 3] | None)`` whose colour is ``c t + fog.color (1 - t)``, ``t [N]``."""
+    f = torch.tensor(fog.color, dtype=sh0.dtype, device=sh0.device)
+    dc = ((sh0 * SH_C0 + 0.5) * t[:, None] + f * (1.0 - t[:, None]) - 0.5) / SH_C0
+    return dc, None if rest is None else rest * t[:, None, None]
 
 
 def layers_fog(world, names: list[str] | None = None, *, visible_only: bool = True) -> tuple[Fog | None, Tensor | None]:
@@ -156,11 +160,7 @@ def baked_gaussians(layer, g: Gaussians, environment) -> Gaussians:
     box = layer.meta[META_KEY].get("view_box") or [0.0, 0.0, 0.0, 0.0]
     pts = g.means.detach().cpu().numpy()
     d = baked_fog_distance(box, pts, _normals(g), fog.density, top=float(layer.meta[META_KEY].get("top", 0.0)))
-    t = torch.from_numpy(np.exp(-fog.density * d).astype(np.float32)).to(g.sh0.device)
-    f = torch.tensor(fog.color, dtype=torch.float32, device=g.sh0.device)
+    t = fog.transmittance(torch.from_numpy(d.astype(np.float32))).to(g.sh0.device)
     out = g.clone()
-    rgb = g.sh0 * SH_C0 + 0.5
-    out.sh0 = (rgb * t[:, None] + f * (1.0 - t[:, None]) - 0.5) / SH_C0
-    if g.shN is not None:
-        out.shN = g.shN * t[:, None, None]
+    out.sh0, out.shN = _veil(g.sh0, g.shN, t, fog)
     return out

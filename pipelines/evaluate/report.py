@@ -213,6 +213,9 @@ def evaluate_world(
         raise InputError("no held-out camera fits in this world's walkable region (it is too crowded)")
     g_surf = world.gaussians(layers=surf)
     g_sky = world.gaussians(layers=sky) if sky else None
+    from marble.render.fog import layers_fog
+
+    fog = layers_fog(world, surf)  # (fog, mask over g_surf) or (None, None)
     rep = EvalReport(ground_truth=truth is not None,
                      settings={"width": width, "height": height, "fov_y_deg": fov_y_deg, "seed": seed,
                                "eye": sum(c.name.startswith("eye") for c in cams),
@@ -222,7 +225,7 @@ def evaluate_world(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     for i, cam in enumerate(cams):
-        fig, images = _evaluate_camera(world, cam, g_surf, g_sky, truth)
+        fig, images = _evaluate_camera(world, cam, g_surf, g_sky, truth, fog)
         rep.cameras.append(fig)
         if out_dir is not None:
             _write_frame(out_dir / f"{cam.name}.png", images)
@@ -247,14 +250,12 @@ def _cameras_without_layout(world, *, width: int, height: int, fov_y_deg: float)
     return head_move_cameras(src, width=width, height=height)
 
 
-def _evaluate_camera(world, cam, g_surf, g_sky, truth):
+def _evaluate_camera(world, cam, g_surf, g_sky, truth, fog):
     from marble.color import psnr
     from marble.render import render
-    from marble.render.fog import layers_fog
     from marble.sky import sky_pixels
 
-    fog, fog_mask = layers_fog(world, _split_layers(world)[0])
-    out = render(g_surf, [cam], fog=fog, fog_mask=fog_mask)
+    out = render(g_surf, [cam], fog=fog[0], fog_mask=fog[1])
     rgb = out.colors[0].numpy().astype(np.float64)
     alpha = out.alphas[0, ..., 0].numpy().astype(np.float64)
     depth = out.surface_depth(min_alpha=HOLE_ALPHA)[0].numpy()

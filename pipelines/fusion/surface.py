@@ -170,9 +170,10 @@ def _spacing(lam: float, dist: np.ndarray, min_spacing: float) -> np.ndarray:
     return np.clip(lam * np.maximum(1.0, dist / NEAR_DISTANCE), min_spacing, MAX_SPACING)
 
 
-def fog_view_box(region: WalkableRegion) -> tuple[float, float, float, float]:
-    """``(x0, x1, z0, z1)``: the footprint a layer's fog is baked for (``marble.render.fog``)."""
-    return (region.x0, region.x1, region.z0, region.z1)
+def fog_view(region: WalkableRegion) -> tuple[tuple[float, float, float, float], float]:
+    """``((x0, x1, z0, z1), top)``: the footprint a layer's fog is baked for and the highest eye
+    level above y = 0 (``marble.render.fog``: ``baked_fog_distance``, ``live_flag``)."""
+    return (region.x0, region.x1, region.z0, region.z1), region.top + region.eye_height
 
 
 def _solve_spacing(fr, dist, min_spacing: float, weight, budget: int) -> float:
@@ -345,8 +346,8 @@ def surface_splats(
     if live_fog:
         fog_dist = np.zeros(len(points), np.float32)
     else:
-        fog_dist = baked_fog_distance(fog_view_box(region), points, normal, float(renderer.lighting.fog_density),
-                                      top=region.top + region.eye_height)
+        box, top = fog_view(region)
+        fog_dist = baked_fog_distance(box, points, normal, float(renderer.lighting.fog_density), top=top)
     cu = np.where(single[:, None], u, u / mf[:, None])
     cv = np.where(single[:, None], v, v / nf[:, None])
     # the albedo is averaged over four points of the cell (its patch, not one point of it)

@@ -256,15 +256,16 @@ def test_manifest_records_the_evaluation(tmp_path, street_world):
 
 def test_baked_fog_is_the_mean_fog_viewers_see():
     from marble.render.fog import MIN_VIEW_DISTANCE, baked_fog_distance
-    from pipelines.fusion.surface import fog_view_box
+    from pipelines.fusion.surface import fog_view
     from pipelines.views.walkable import WalkableRegion
 
     region = WalkableRegion(x0=-10.0, x1=10.0, z0=-10.0, z1=10.0, indoor=False, eye_height=1.6, top=5.0)
     pts = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [40.0, 3.0, 0.0]])
     nrm = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]])
     k = 0.03
-    top = region.top + region.eye_height
-    got = baked_fog_distance(fog_view_box(region), pts, nrm, k, top=top)
+    box, top = fog_view(region)
+    assert top == region.top + region.eye_height
+    got = baked_fog_distance(box, pts, nrm, k, top=top)
     # brute force: viewer distances d_min..d_min + 20 m weighted by the pixels the surface covers,
     # 1/D^2 for the ground (foreshortened), 1/D for a wall facing the viewers
     for i, p in enumerate((2.0, 1.0, 1.0)):
@@ -275,7 +276,7 @@ def test_baked_fog_is_the_mean_fog_viewers_see():
         assert abs(math.exp(-k * got[i]) - t) < 2e-3
     assert got[0] < got[1] < got[2]  # the ground is seen nearer than a wall, a far hill farther still
     # no fog: the typical distance, finite and within the viewers' range
-    plain = baked_fog_distance(fog_view_box(region), pts, nrm, 0.0, top=top)
+    plain = baked_fog_distance(box, pts, nrm, 0.0, top=top)
     assert np.all(np.isfinite(plain)) and plain[2] > 30.0
 
 
