@@ -137,17 +137,19 @@ class _Renderer:
             colors = fogged_sh(colors, params["means"], cam.position.to(self.device, torch.float32), self.fog, mask)
         args = (params["means"], params["quats"], params["scales"].exp(), torch.sigmoid(params["opacities"]), colors,
                 vm, K, cam.width, cam.height)
-        from marble.render.core import ANTIALIASED  # fit the splats as they will be drawn
+        from marble.render.core import ANTIALIASED, low_pass  # fit the splats as they will be drawn
 
         if self.device.type == "cuda":
             from marble.render.gsplat_backend import rasterize as gs_rasterize
 
             rgb, alpha, _depth, meta = gs_rasterize(*args, sh_degree=self.sh_degree, antialiased=ANTIALIASED,
+                                                    eps2d=low_pass(ANTIALIASED),
                                                     return_meta=True)
         else:
             from marble.render.cpu import rasterize
 
-            rgb, alpha, _depth = rasterize(*args, sh_degree=self.sh_degree, antialiased=ANTIALIASED)
+            rgb, alpha, _depth = rasterize(*args, sh_degree=self.sh_degree, antialiased=ANTIALIASED,
+                                          eps2d=low_pass(ANTIALIASED))
             meta = {}
         rgb = rgb[0]
         if background is not None:

@@ -1,7 +1,8 @@
 """EWA projection of 3D Gaussians to screen space (pinhole cameras, OpenCV axes).
 
 Follows the 3DGS / gsplat formulation: world -> camera, the Jacobian of the perspective map at
-the (frustum-clamped) mean, a 0.3-pixel low-pass dilation of the 2D covariance, and its inverse
+the (frustum-clamped) mean, a low-pass dilation of the 2D covariance (``eps2d``: 0.3 px^2 classic, 0.1
+with the filter below, ``marble.render.core.low_pass``), and its inverse
 (the conic). With ``antialiased=True`` each splat's opacity is also scaled by
 ``sqrt(det(cov2d) / det(cov2d + eps2d I))`` (Mip-Splatting's 2D filter, gsplat's
 ``rasterize_mode="antialiased"``): the dilation then blurs a splat smaller than a pixel without

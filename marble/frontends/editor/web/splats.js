@@ -29,8 +29,12 @@ void main() {
                 uFocal.x * cam.x / (z * z), uFocal.y * cam.y / (z * z), 0.0);
   mat3 T = J * W;
   mat3 C = T * V * transpose(T) * (uSplatScale * uSplatScale);
-  float a = C[0][0] + 0.3, b = C[0][1], d = C[1][1] + 0.3;
+  // Mip-Splatting's 2D filter (0.1 px^2, about a pixel's box) with the opacity compensated for it,
+  // as Marble's renderer draws (marble.render.core.MIP_FILTER): no half-pixel blur on every edge
+  float b = C[0][1], det0 = max(C[0][0] * C[1][1] - b * b, 0.0);
+  float a = C[0][0] + 0.1, d = C[1][1] + 0.1;
   float det = max(a * d - b * b, 1e-6);
+  float keep = sqrt(det0 / det);
   vConic = vec3(d, -b, a) / det;
   float mid = 0.5 * (a + d);
   float l1 = mid + length(vec2(0.5 * (a - d), b));
@@ -38,7 +42,7 @@ void main() {
   gl_PointSize = size; vSize = size;
   // live-fog layers (flag bit 4): veiled by the splat's own distance, as Marble's renderer draws them
   float clear = mod(floor(aFlags / 4.0), 2.0) > 0.5 ? exp(-uFogDensity * length(cam.xyz)) : 1.0;
-  vColor = vec4(mix(uFogColor, aColor.rgb, clear), aColor.a); vFlags = aFlags;
+  vColor = vec4(mix(uFogColor, aColor.rgb, clear), aColor.a * keep); vFlags = aFlags;
   gl_Position = vec4(clip.xy / clip.w, clip.z / clip.w, 1.0);
 }`;
 
